@@ -1,0 +1,155 @@
+"""Runs one test: hypothesis draws cases, the body checks the student, failures are captured.
+
+Hypothesis is configured explicitly (examples, seed, no database, no deadline: the sandbox
+keeps time). The driver records the calls of every failing example itself; after shrinking,
+hypothesis replays the minimal failing example last, so the last record is the shrunk
+counterexample. Outcomes where shrinking teaches nothing (timeout, dead worker, violation,
+not implemented) end the test at once through :class:`AbortTest`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
+from hypothesis.errors import Flaky, HypothesisException
+from hypothesis.reporting import with_reporter
+
+from grader.checks.compare import Mismatch
+from grader.checks.render import render_calls
+from grader.checks.student import AbortTest, CallLog, RecordedCall, Student, StudentRaised
+from grader.spec.model import TestSpec
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """What a test run found, before scoring. ``status`` is one of the SPEC's test statuses
+    or ``not_implemented`` (scored as ``failed``)."""
+
+    status: str
+    message: str = ""
+    counterexample: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    traceback: str = ""
+    stdout: str = ""
+    examples_run: int = 0
+
+
+@dataclass
+class _Failure:
+    exc: BaseException
+    calls: list[RecordedCall]
+    case: Mapping[str, Any]
+
+
+def _to_device(value: Any, device: str) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_device(v, device) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_to_device(v, device) for v in value)
+    return value
+
+
+def _wants_device(body: Any) -> bool:
+    try:
+        return "device" in inspect.signature(body).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str, seed_value: int,
+             device: str = "cpu", max_examples: int | None = None) -> TestOutcome:
+    """Run ``test`` against the student behind ``student``; never raises for a student fault."""
+    failures: list[_Failure] = []
+    counter = {"examples": 0}
+    pass_device = _wants_device(test.body)
+
+    def one_case(case: Mapping[str, Any]) -> None:
+        counter["examples"] += 1
+        log.calls = []
+        case = _to_device(dict(case), device)
+        kwargs = dict(case, device=device) if pass_device else case
+        try:
+            test.body(student, **kwargs)
+        except Exception as exc:
+            failures.append(_Failure(exc, list(log.calls), case))
+            raise
+        except AbortTest:
+            failures.append(_Failure(AbortTest("", ""), list(log.calls), case))
+            raise
+
+    try:
+        if test.inputs is None:
+            one_case({})
+        else:
+            runner = given(test.inputs)(one_case)
+            for case in reversed(test.examples):
+                runner = example(case)(runner)
+            runner = settings(
+                max_examples=max_examples or test.max_examples,
+                database=None,
+                deadline=None,
+                derandomize=False,
+                print_blob=False,
+                report_multiple_bugs=False,
+                verbosity=Verbosity.quiet,
+                suppress_health_check=list(HealthCheck),
+                phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+            )(runner)
+            runner = seed(seed_value)(runner)
+            with with_reporter(lambda *_: None):
+                runner()
+    except AbortTest as abort:
+        last = failures[-1] if failures else None
+        status = abort.status
+        return TestOutcome(
+            status=status,
+            message=abort.message,
+            counterexample="" if status == "not_implemented" or last is None
+            else render_calls(last.calls, module_name, last.case),
+            traceback=abort.traceback,
+            stdout="".join(log.stdout),
+            examples_run=counter["examples"],
+        )
+    except (Flaky, HypothesisException, Exception) as exc:
+        return _failure_outcome(exc, failures, module_name, log, counter["examples"])
+    return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=counter["examples"])
+
+
+def _failure_outcome(exc: BaseException, failures: list[_Failure], module_name: str, log: CallLog,
+                     examples: int) -> TestOutcome:
+    if not failures:
+        # Not raised by the body: the strategy or the suite itself is broken. Fail loudly.
+        raise exc
+    last = failures[-1]
+    if isinstance(exc, (Flaky, HypothesisException)) or isinstance(exc, BaseExceptionGroup):
+        note = " (the result changed when the same example was run again: is the code deterministic?)"
+        exc_used, last = last.exc, failures[0]
+    else:
+        note, exc_used = "", exc
+    counterexample = render_calls(last.calls, module_name, last.case)
+    if isinstance(exc_used, StudentRaised):
+        return TestOutcome("error", f"{exc_used.fn} raised {exc_used.message}{note}", counterexample,
+                           traceback=exc_used.traceback, stdout="".join(log.stdout), examples_run=examples)
+    if isinstance(exc_used, Mismatch):
+        return TestOutcome("failed", exc_used.message + note, counterexample, details=exc_used.details,
+                           stdout="".join(log.stdout), examples_run=examples)
+    if isinstance(exc_used, AssertionError):
+        message = str(exc_used) or "an assertion about the result failed"
+        return TestOutcome("failed", message + note, counterexample, stdout="".join(log.stdout),
+                           examples_run=examples)
+    # Any other exception in the body: the student's result broke the check (e.g. a wrong type
+    # indexed by the oracle). Report it as a failure with the grader-side line for context.
+    where = traceback.extract_tb(exc_used.__traceback__)[-1:]
+    context = f" (in the check at line {where[0].lineno})" if where else ""
+    return TestOutcome("failed", f"the result could not be checked: {type(exc_used).__name__}: {exc_used}"
+                       f"{context}{note}", counterexample, stdout="".join(log.stdout), examples_run=examples)

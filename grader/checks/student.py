@@ -1,0 +1,112 @@
+"""The proxy a test body calls the student's functions through.
+
+``student.fn(*args)`` sends the call to the sandboxed worker and returns the decoded value.
+It records every call of the current example, so the driver can show the failing calls as a
+counterexample without parsing any text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from grader.sandbox.process import Reply
+
+
+class StudentRaised(Exception):
+    """The student's function raised; carries the exception as data."""
+
+    def __init__(self, fn: str, type_name: str, type_names: tuple[str, ...], message: str, traceback: str) -> None:
+        super().__init__(f"{fn} raised {message}")
+        self.fn = fn
+        self.type_name = type_name
+        self.type_names = type_names
+        self.message = message
+        self.traceback = traceback
+
+
+class AbortTest(BaseException):
+    """Ends a test at once, bypassing hypothesis' shrinking (a BaseException escapes it).
+
+    For outcomes where another example teaches nothing and may cost a full timeout:
+    ``timeout``, a dead worker (``error``), ``violation``, and ``not_implemented``.
+    """
+
+    def __init__(self, status: str, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.traceback = traceback
+
+
+class CallSink(Protocol):
+    def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float) -> Reply: ...
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    fn: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+@dataclass
+class CallLog:
+    """Calls of the current example, the student's output, and the test's time budget."""
+
+    deadline: float
+    calls: list[RecordedCall] = field(default_factory=list)
+    stdout: list[str] = field(default_factory=list)
+    stdout_chars: int = 0
+
+    def remaining_s(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def add_output(self, text: str, cap: int = 8000) -> None:
+        if text and self.stdout_chars < cap:
+            self.stdout.append(text[: cap - self.stdout_chars])
+            self.stdout_chars += len(text)
+
+
+class Student:
+    """Attribute access gives the student's functions; anything else is a suite bug."""
+
+    def __init__(self, sink: CallSink, functions: Iterable[str], log: CallLog) -> None:
+        self._sink = sink
+        self._functions = frozenset(functions)
+        self._log = log
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_") or name not in self._functions:
+            raise AttributeError(f"{name!r} is not a function of this assignment")
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._call(name, args, kwargs)
+
+        call.__name__ = name
+        return call
+
+    def _call(self, fn: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        self._log.calls.append(RecordedCall(fn, args, dict(kwargs)))
+        remaining = self._log.remaining_s()
+        if remaining <= 0:
+            raise AbortTest("timeout", "the test ran out of time before this call")
+        reply = self._sink.call(fn, list(args), dict(kwargs), remaining)
+        self._log.add_output(reply.stdout)
+        if reply.violations:
+            names = ", ".join(sorted(set(reply.violations)))
+            raise AbortTest("violation", f"{fn} called {names}, which this assignment forbids")
+        if reply.kind == "timeout":
+            raise AbortTest("timeout", f"{fn} did not return in time ({reply.message}); "
+                            "look for an infinite loop or very slow code")
+        if reply.kind in ("crashed", "garbled"):
+            raise AbortTest("error", f"{fn} crashed: {reply.message}")
+        if reply.kind == "raised":
+            assert reply.error is not None
+            err = reply.error
+            if "NotImplementedError" in err.type_names:
+                raise AbortTest("not_implemented", f"{fn} is not implemented yet")
+            raise StudentRaised(fn, err.type_name, err.type_names, err.message, err.traceback)
+        return reply.value

@@ -1,0 +1,125 @@
+"""The ``grader`` command line: parse, call one library function, map errors to exit codes.
+
+Exit codes: 0 when grading ran (whatever the score), 1 for ``check --fail-under`` below the
+threshold, 2 for a grader or course error (the message names what is wrong).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from grader import __version__
+from grader.course import load_course
+from grader.errors import GraderError
+from grader.formats import grade_json
+from grader.grading import GradeOptions, grade_submission
+from grader.report.terminal import print_summary
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+course_option = click.option("--course", "course_dir", type=click.Path(file_okay=False), default=None,
+                             help="Course folder (with assignments/ and reference/). Default: found from here.")
+only_option = click.option("--only", multiple=True, metavar="ID", help="Grade only this assignment (repeatable).")
+device_option = click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+                             help="Device the student's functions are run on.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grader")
+def cli() -> None:
+    """Grade deep-learning assignments with property-based tests, in a sandbox."""
+
+
+@cli.command()
+@click.argument("submission", type=click.Path())
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the grade JSON here.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here.")
+@only_option
+@course_option
+@device_option
+@click.option("--quiet", is_flag=True, help="No terminal summary.")
+def grade(submission: str, json_path: str | None, html_path: str | None, only: tuple[str, ...],
+          course_dir: str | None, device: str, quiet: bool) -> None:
+    """Grade SUBMISSION with every test, visible and hidden."""
+    course = load_course(course_dir)
+    if not course.has_reference:
+        raise GraderError(f"{course.root}: no reference/ folder, so hidden tests cannot run; use `grader check`")
+    _validate_only(course, only)
+    result = grade_submission(submission, course, GradeOptions(only=only, device=device))
+    _write_outputs(result, json_path, html_path)
+    if not quiet:
+        print_summary(result, _console())
+
+
+@cli.command()
+@click.argument("submission", type=click.Path(), default=".")
+@only_option
+@course_option
+@device_option
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
+              help="Exit with status 1 when the score is below PERCENT of the visible points.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the grade JSON here.")
+def check(submission: str, only: tuple[str, ...], course_dir: str | None, device: str,
+          fail_under: float | None, html_path: str | None, json_path: str | None) -> None:
+    """Self-check SUBMISSION (default: this folder) with the visible tests."""
+    course = load_course(course_dir, include_hidden=False)
+    _validate_only(course, only)
+    result = grade_submission(submission, course, GradeOptions(only=only, device=device, visible_only=True))
+    _write_outputs(result, json_path, html_path)
+    print_summary(result, _console())
+    if fail_under is not None:
+        percent = 100.0 * result.score / result.max_score if result.max_score else 100.0
+        if percent + 1e-9 < fail_under:
+            _console(stderr=True).print(f"score {percent:.1f}% is below --fail-under {fail_under:g}%")
+            sys.exit(1)
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="grader-demo", show_default=True,
+              help="Where the reports go.")
+@course_option
+def demo(out_dir: str, course_dir: str | None) -> None:
+    """Grade the bundled example submissions and say where the reports are."""
+    from grader.demo import run_demo
+
+    run_demo(Path(out_dir), course_dir, _console())
+
+
+def _validate_only(course, only: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    for assignment_id in only:
+        course.get(assignment_id)
+
+
+def _write_outputs(result, json_path: str | None, html_path: str | None) -> None:  # type: ignore[no-untyped-def]
+    if json_path:
+        grade_json.write(result, json_path)
+    if html_path:
+        from grader.report.html import write_report
+
+        write_report(result, html_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="grader", standalone_mode=False)
+    except GraderError as exc:
+        _console(stderr=True).print(f"[bold red]error:[/] {exc}")
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 130
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

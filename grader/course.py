@@ -1,0 +1,114 @@
+"""Finding and loading a course: its assignments' suites, visible and hidden.
+
+A course is a folder holding ``assignments/`` (what students receive) and, for instructors,
+``reference/``. Each ``assignments/<id>/suite.py`` declares the assignment and its visible
+tests; ``reference/<id>/suite.py``, where present, adds the hidden ones.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from grader.errors import CourseError, SuiteError
+from grader.spec.model import AssignmentSpec
+from grader.spec.suite import Suite
+
+COURSE_ENV = "GRADER_COURSE"
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    assignments: tuple[AssignmentSpec, ...]
+    has_reference: bool
+    seed: int = 20261123
+
+    def get(self, assignment_id: str) -> AssignmentSpec:
+        for a in self.assignments:
+            if a.id == assignment_id:
+                return a
+        known = ", ".join(a.id for a in self.assignments)
+        raise CourseError(f"no assignment {assignment_id!r} in {self.root} (known: {known})")
+
+
+def find_course_root(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``explicit``, else ``$GRADER_COURSE``, else the nearest folder up from here with
+    ``assignments/``, else the course bundled next to the package."""
+    candidates: list[Path] = []
+    if explicit:
+        candidates.append(Path(explicit))
+    elif os.environ.get(COURSE_ENV):
+        candidates.append(Path(os.environ[COURSE_ENV]))
+    else:
+        here = Path.cwd().resolve()
+        candidates += [here, *here.parents]
+        candidates.append(Path(__file__).resolve().parents[1])
+    for path in candidates:
+        if (path / "assignments").is_dir():
+            return path.resolve()
+    if explicit or os.environ.get(COURSE_ENV):
+        raise CourseError(f"{candidates[0]}: not a course folder (expected an assignments/ folder inside)")
+    raise CourseError("no course found: run from a course folder, pass --course, or set GRADER_COURSE")
+
+
+def _load_suite(path: Path, tag: str) -> Suite:
+    name = f"_grader_suite_{tag}_{path.parent.name}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CourseError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except (CourseError, SuiteError):
+        raise
+    except Exception as exc:
+        raise CourseError(f"{path}: failed to load: {type(exc).__name__}: {exc}") from exc
+    suite = getattr(module, "suite", None)
+    if not isinstance(suite, Suite):
+        raise CourseError(f"{path}: expected a module-level `suite = Suite(...)`")
+    return suite
+
+
+def load_course(root: str | os.PathLike[str] | None = None, *, include_hidden: bool = True) -> Course:
+    course_root = find_course_root(root)
+    reference_root = course_root / "reference"
+    has_reference = include_hidden and reference_root.is_dir()
+    specs = []
+    for folder in sorted(p for p in (course_root / "assignments").iterdir() if (p / "suite.py").is_file()):
+        visible = _load_suite(folder / "suite.py", "visible")
+        where = folder / "suite.py"
+        if visible.id != folder.name:
+            raise CourseError(f"{where}: Suite id {visible.id!r} does not match its folder {folder.name!r}")
+        if not visible.student_file or not visible.functions:
+            raise CourseError(f"{where}: the visible suite must give student_file= and functions=")
+        tests = [replace(t, visibility="visible") for t in visible.tests]
+        hidden_path = reference_root / folder.name / "suite.py"
+        if has_reference and hidden_path.is_file():
+            hidden = _load_suite(hidden_path, "hidden")
+            if hidden.id != visible.id:
+                raise CourseError(f"{hidden_path}: Suite id {hidden.id!r}, expected {visible.id!r}")
+            clash = {t.name for t in tests} & {t.name for t in hidden.tests}
+            if clash:
+                raise CourseError(f"{hidden_path}: test names already used by the visible suite: {sorted(clash)}")
+            tests += [replace(t, visibility="hidden") for t in hidden.tests]
+        for t in tests:
+            unknown = [f for f in t.functions if f not in visible.functions]
+            if unknown:
+                raise SuiteError(f"{t.source}: test {t.name!r} names functions not in the assignment: {unknown}")
+        specs.append(AssignmentSpec(
+            id=visible.id,
+            student_file=visible.student_file,
+            functions=visible.functions,
+            title=visible.title or visible.id,
+            forbidden_calls=visible.forbidden_calls,
+            tests=tuple(tests),
+            public_dir=str(folder.resolve()),
+        ))
+    if not specs:
+        raise CourseError(f"{course_root / 'assignments'}: no assignment has a suite.py")
+    return Course(root=course_root, assignments=tuple(specs), has_reference=has_reference)

@@ -1,0 +1,1 @@
+"""Output formats of results: the grade JSON and the platforms' formats."""

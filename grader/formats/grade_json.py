@@ -1,0 +1,35 @@
+"""The grade JSON of SPEC §5 (a superset: extra fields are welcome there)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from grader.results import SubmissionResult
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: details may hold them (a student's NaN output); spell them out."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_dict(result: SubmissionResult) -> dict[str, Any]:
+    data = asdict(result)
+    for assignment in data["assignments"]:
+        for test in assignment["tests"]:
+            test["functions"] = list(test["functions"])
+    data["warnings"] = list(data["warnings"])
+    return _finite(data)
+
+
+def write(result: SubmissionResult, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n")

@@ -1,0 +1,152 @@
+"""Grading one submission: every assignment, every test, each in a sandboxed worker.
+
+One worker per assignment imports the student's file once and serves all its tests; when a
+test kills it (a crash, a timeout), a fresh one is forked for the next test, so a fault costs
+that test only. Nothing a submission does raises out of here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import __version__
+from grader.checks.driver import TestOutcome, run_test
+from grader.checks.student import CallLog, Student
+from grader.course import Course
+from grader.results import AssignmentResult, SubmissionResult
+from grader.sandbox.limits import Limits
+from grader.sandbox.process import Reply, Worker
+from grader.scoring import not_graded, score_assignment
+from grader.spec.model import AssignmentSpec, TestSpec
+from grader.submission import locate_files
+
+ProgressFn = Callable[[str, str], None]  # (assignment id, test name) after each test
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How to grade (keyword-only).
+
+    | option                | meaning                                              | default |
+    |-----------------------|------------------------------------------------------|---------|
+    | only                  | assignment ids to grade (empty: all)                 | ()      |
+    | visible_only          | visible tests only (``grader check``)                 | False   |
+    | device                | ``cpu`` or ``cuda``                                  | cpu     |
+    | test_timeout_s        | wall clock for one test, all its examples            | 30      |
+    | import_timeout_s      | wall clock to import a student file                  | 20      |
+    | submission_timeout_s  | wall clock for the whole submission                  | 900     |
+    | limits                | per-worker resource limits                           | Limits()|
+    """
+
+    only: tuple[str, ...] = ()
+    visible_only: bool = False
+    device: str = "cpu"
+    test_timeout_s: float = 30.0
+    import_timeout_s: float = 20.0
+    submission_timeout_s: float = 900.0
+    limits: Limits = field(default_factory=Limits)
+    max_examples: int | None = None
+
+
+def test_seed(course_seed: int, test: TestSpec) -> int:
+    """The same seed for a test on every run and for every student."""
+    return (course_seed ^ zlib.crc32(test.key.encode())) & 0xFFFFFFFF
+
+
+def _import_failure(spec: AssignmentSpec, reply: Reply, file: str, import_timeout_s: float) -> AssignmentResult:
+    if reply.violations:
+        names = ", ".join(sorted(set(reply.violations)))
+        return not_graded(spec, status="error", message=f"importing {spec.student_file} called {names}, "
+                          "which this assignment forbids", test_status="violation", file=file)
+    if reply.kind == "timeout":
+        return not_graded(spec, status="error", test_status="timeout", file=file,
+                          message=f"importing {spec.student_file} took longer than {import_timeout_s:g} s")
+    if reply.kind == "raised" and reply.error is not None:
+        return not_graded(spec, status="error", test_status="error", file=file, message=reply.error.message)
+    return not_graded(spec, status="error", test_status="error", file=file,
+                      message=f"importing {spec.student_file} failed: {reply.message}")
+
+
+def grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: int, options: GradeOptions,
+                     deadline: float, progress: ProgressFn | None = None) -> AssignmentResult:
+    if student_file is None:
+        return not_graded(spec, status="missing", test_status="failed",
+                          message=f"{spec.student_file} was not submitted")
+    started = time.monotonic()
+    worker = Worker(
+        student_path=str(student_file),
+        module_name=Path(spec.student_file).stem,
+        device=options.device,
+        limits=options.limits,
+        forbidden_calls=spec.forbidden_calls,
+        public_dir=spec.public_dir,
+        import_timeout_s=options.import_timeout_s,
+    )
+    first = worker.start()
+    if first.kind != "value" or first.violations:
+        worker.stop()
+        return _import_failure(spec, first, str(student_file), options.import_timeout_s)
+    outcomes: dict[str, TestOutcome] = {}
+    elapsed: dict[str, float] = {}
+    try:
+        for test in spec.tests:
+            t0 = time.monotonic()
+            outcomes[test.name] = _run_one(spec, test, worker, seed=seed, options=options, deadline=deadline)
+            elapsed[test.name] = time.monotonic() - t0
+            if progress is not None:
+                progress(spec.id, test.name)
+    finally:
+        worker.stop()
+    return score_assignment(spec, outcomes, file=str(student_file), elapsed=elapsed,
+                            elapsed_s=time.monotonic() - started)
+
+
+def _run_one(spec: AssignmentSpec, test: TestSpec, worker: Worker, *, seed: int, options: GradeOptions,
+             deadline: float) -> TestOutcome:
+    now = time.monotonic()
+    if now >= deadline:
+        return TestOutcome("timeout", "the submission's time budget ran out before this test")
+    if not worker.alive:
+        restarted = worker.start()
+        if restarted.kind != "value":
+            return TestOutcome("error", f"the worker could not be restarted after an earlier crash: "
+                               f"{restarted.message or (restarted.error.message if restarted.error else '')}")
+    budget = min(test.timeout_s or options.test_timeout_s, deadline - now)
+    log = CallLog(deadline=now + budget)
+    student = Student(worker, spec.functions, log)
+    return run_test(test, student, log, module_name=Path(spec.student_file).stem,
+                    seed_value=test_seed(seed, test), device=options.device, max_examples=options.max_examples)
+
+
+def grade_submission(path: str | Path, course: Course, options: GradeOptions | None = None, *,
+                     submission_id: str | None = None, progress: ProgressFn | None = None) -> SubmissionResult:
+    """Grade every selected assignment of the submission at ``path``."""
+    options = options or GradeOptions()
+    started = time.monotonic()
+    deadline = started + options.submission_timeout_s
+    specs = [a for a in course.assignments if not options.only or a.id in options.only]
+    if options.visible_only:
+        specs = [a.only_visible() for a in specs]
+    files = locate_files(Path(path), [a.student_file for a in specs])
+    results = tuple(
+        grade_assignment(spec, files[spec.student_file], seed=course.seed, options=options,
+                         deadline=deadline, progress=progress)
+        for spec in specs
+    )
+    return SubmissionResult(
+        submission=submission_id or str(path),
+        score=round(sum(a.score for a in results), 6),
+        max_score=round(sum(a.max_score for a in results), 6),
+        assignments=results,
+        grader_version=__version__,
+        seed=course.seed,
+        device=options.device,
+        mode="check" if options.visible_only else "grade",
+        graded_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        elapsed_s=round(time.monotonic() - started, 3),
+    )

@@ -1,0 +1,1 @@
+"""Running student code in child processes: the fork server, workers, limits, wire format."""

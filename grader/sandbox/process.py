@@ -1,0 +1,242 @@
+"""The grader's handle on one sandboxed worker: start, call with a time limit, kill.
+
+Workers are forked by multiprocessing's fork server, which imports torch once; a fork costs
+milliseconds where a fresh interpreter pays seconds for ``import torch``. The pipe carries
+only :mod:`grader.sandbox.wire` frames (``send_bytes``/``recv_bytes``), never pickles coming
+back. A worker that overruns its time is killed with its whole process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.spawn as mp_spawn
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.errors import SandboxError
+from grader.sandbox import wire
+from grader.sandbox.limits import Limits
+
+_PRELOAD = ["torch", "numpy", "grader.sandbox.worker"]
+_context: Any = None
+
+
+def fork_context() -> Any:
+    """The process-wide forkserver context, with torch preloaded in the server."""
+    global _context
+    if _context is None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        _context = ctx
+    return _context
+
+
+@contextlib.contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Start children without re-running the parent's ``__main__`` in them.
+
+    multiprocessing re-imports the parent's main script in every child (for functions defined
+    there). The worker's target lives in an importable module, and re-running the grader's CLI
+    script (or failing to, under ``python -c``) in each worker is slow and fragile.
+    """
+    original = mp_spawn.get_preparation_data
+
+    def without_main(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    mp_spawn.get_preparation_data = without_main
+    try:
+        yield
+    finally:
+        mp_spawn.get_preparation_data = original
+
+
+@dataclass(frozen=True)
+class StudentError:
+    """An exception the student's code raised, as plain data."""
+
+    type_name: str
+    type_names: tuple[str, ...]
+    message: str
+    traceback: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came of one call.
+
+    ``kind``: ``value`` (``value`` holds the result), ``raised`` (``error``), ``timeout``
+    (the worker overran and was killed), ``crashed`` (the worker died; ``message`` says how),
+    ``garbled`` (the worker answered something that is not a valid reply).
+    """
+
+    kind: str
+    value: Any = None
+    error: StudentError | None = None
+    message: str = ""
+    stdout: str = ""
+    violations: tuple[str, ...] = ()
+    elapsed_s: float = 0.0
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the worker stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        meaning = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed, often for memory)",
+                   "SIGABRT": " (aborted)", "SIGXCPU": " (CPU time limit)", "SIGBUS": " (bus error)"}
+        return f"the worker process died from {name}{meaning.get(name, '')}"
+    return f"the worker process exited with status {code}"
+
+
+def _parse_error(node: Any) -> StudentError:
+    if not isinstance(node, dict):
+        raise wire.WireError("error is not a mapping")
+    types = node.get("types")
+    if not (isinstance(types, list) and all(isinstance(t, str) for t in types)):
+        raise wire.WireError("bad exception type list")
+    fields = [node.get(k) for k in ("type", "message", "traceback")]
+    if not all(isinstance(f, str) for f in fields):
+        raise wire.WireError("bad exception fields")
+    return StudentError(fields[0][:200], tuple(t[:200] for t in types[:64]), fields[1][:2000], fields[2][:4000])
+
+
+def _parse_reply(node: Any) -> Reply:
+    if not isinstance(node, dict) or node.get("kind") not in ("value", "raised", "ready", "import_error"):
+        raise wire.WireError("not a reply")
+    stdout = node.get("stdout", "")
+    violations = node.get("violations", [])
+    elapsed = node.get("elapsed_s", 0.0)
+    if not isinstance(stdout, str) or not isinstance(violations, list) or not isinstance(elapsed, (int, float)):
+        raise wire.WireError("bad reply fields")
+    common = dict(stdout=stdout[:20000], violations=tuple(str(v)[:200] for v in violations[:20]),
+                  elapsed_s=float(elapsed))
+    kind = node["kind"]
+    if kind in ("raised", "import_error"):
+        return Reply(kind="raised", error=_parse_error(node.get("error")), **common)
+    return Reply(kind="value", value=node.get("value"), **common)
+
+
+@dataclass
+class Worker:
+    """One live worker for one student file. Not thread-safe; one call at a time."""
+
+    student_path: str
+    module_name: str
+    device: str = "cpu"
+    limits: Limits = field(default_factory=Limits)
+    forbidden_calls: tuple[str, ...] = ()
+    public_dir: str = ""
+    import_timeout_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        self._process: Any = None
+        self._conn: Any = None
+        self._scratch: str | None = None
+        self.import_reply: Reply | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def start(self) -> Reply:
+        """Fork the worker and wait for it to import the student's file."""
+        ctx = fork_context()
+        self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+        config = {
+            "student_path": os.path.abspath(self.student_path),
+            "module_name": self.module_name,
+            "scratch_dir": self._scratch,
+            "public_dir": self.public_dir,
+            "device": self.device,
+            "limits": self.limits.as_dict(),
+            "forbidden_calls": list(self.forbidden_calls),
+        }
+        parent, child = ctx.Pipe(duplex=True)
+        from grader.sandbox import worker as worker_module
+
+        try:
+            process = ctx.Process(target=worker_module.main, args=(child, config), daemon=False)
+            with _without_main_module():
+                process.start()
+        except OSError as exc:
+            raise SandboxError(f"could not start a worker: {exc}") from exc
+        child.close()
+        self._process, self._conn = process, parent
+        self.import_reply = self._receive(self.import_timeout_s, started=time.monotonic())
+        if self.import_reply.kind != "value":
+            self.stop()
+        return self.import_reply
+
+    def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float) -> Reply:
+        if not self.alive:
+            return Reply(kind="crashed", message="the worker is not running")
+        try:
+            frame = wire.encode({"op": "call", "fn": fn, "args": list(args), "kwargs": dict(kwargs)})
+            self._conn.send_bytes(frame)
+        except (OSError, ValueError) as exc:
+            return self._dead(f"could not send the call: {exc}")
+        return self._receive(timeout_s, started=time.monotonic())
+
+    def _receive(self, timeout_s: float, *, started: float) -> Reply:
+        try:
+            ready = self._conn.poll(max(timeout_s, 0.0))
+        except (OSError, EOFError):
+            ready = True
+        if not ready:
+            self.stop()
+            return Reply(kind="timeout", message=f"no answer within {timeout_s:.1f} s",
+                         elapsed_s=time.monotonic() - started)
+        try:
+            frame = self._conn.recv_bytes(wire.MAX_FRAME_BYTES)
+        except (EOFError, OSError) as exc:
+            return self._dead(str(exc))
+        try:
+            return _parse_reply(wire.decode(frame, device=self.device))
+        except wire.WireError as exc:
+            self.stop()
+            return Reply(kind="garbled", message=f"the worker sent a malformed answer ({exc})")
+
+    def _dead(self, detail: str) -> Reply:
+        process = self._process
+        code = None
+        if process is not None:
+            process.join(timeout=2.0)
+            code = process.exitcode
+        self.stop()
+        return Reply(kind="crashed", message=_describe_exit(code) if code is not None else detail)
+
+    def stop(self) -> None:
+        """Kill the worker and everything in its process group; remove its scratch folder."""
+        process, self._process = self._process, None
+        if process is not None:
+            pid = process.pid
+            for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+                try:
+                    kill()
+                except (ProcessLookupError, PermissionError, OSError):
+                    pass
+            process.join(timeout=5.0)
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except OSError:
+                pass
+            self._conn = None
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None

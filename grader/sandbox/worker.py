@@ -1,0 +1,181 @@
+"""The code that runs inside a sandboxed worker process (the child side).
+
+It is forked from the fork server (torch already imported), confines itself (new process
+group, resource limits, scrubbed environment, scratch folder as working directory), imports
+the student's file, then serves calls over its pipe until told to stop or killed. Everything
+it sends goes through :mod:`grader.sandbox.wire`; the grader trusts none of it beyond the
+values themselves.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from grader.sandbox import wire
+from grader.sandbox.limits import confine
+
+
+class CappedText(io.TextIOBase):
+    """A text stream that keeps the first ``cap`` characters and counts the rest."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.parts: list[str] = []
+        self.kept = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: Any) -> int:
+        s = str(s)
+        room = self.cap - self.kept
+        if room > 0:
+            self.parts.append(s[:room])
+            self.kept += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n… [{self.dropped} more characters of output dropped]"
+        self.parts, self.kept, self.dropped = [], 0, 0
+        return text
+
+
+class ForbiddenCall(Exception):
+    """Raised inside the student's code when it calls what the assignment forbids."""
+
+
+def _install_tracers(names: tuple[str, ...], seen: list[str]) -> None:
+    """Replace each forbidden dotted name with a stand-in that records the call and refuses it."""
+    for dotted in names:
+        owner_path, _, attr = dotted.rpartition(".")
+        owner: Any = None
+        try:
+            parts = owner_path.split(".")
+            owner = importlib.import_module(parts[0])
+            for i, part in enumerate(parts[1:], start=1):
+                nxt = getattr(owner, part, None)
+                if nxt is None:
+                    owner = importlib.import_module(".".join(parts[: i + 1]))
+                else:
+                    owner = nxt
+            original = getattr(owner, attr)
+        except (ImportError, AttributeError):
+            continue  # a name this torch does not have cannot be called either
+
+        def stand_in(*args: Any, __name: str = dotted, **kwargs: Any) -> Any:
+            seen.append(__name)
+            raise ForbiddenCall(f"{__name} is not allowed in this assignment")
+
+        stand_in.__name__ = getattr(original, "__name__", attr)
+        try:
+            setattr(owner, attr, stand_in)
+        except (AttributeError, TypeError):
+            continue
+
+
+def _error_info(exc: BaseException, student_dir: str) -> dict[str, Any]:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(student_dir)]
+    trimmed = "".join(traceback.format_list(frames))
+    lines = traceback.format_exception_only(type(exc), exc)
+    message = lines[-1].strip() if lines else type(exc).__name__
+    return {
+        "type": type(exc).__name__,
+        "types": [c.__name__ for c in type(exc).__mro__],
+        "message": message[:2000],
+        "traceback": trimmed[-4000:],
+    }
+
+
+def _send(conn: Any, message: dict[str, Any]) -> None:
+    try:
+        frame = wire.encode(message, lenient=True)
+    except Exception as exc:  # an answer that cannot be encoded (too deep, ...) is still an answer
+        frame = wire.encode({"kind": "raised", "error": {
+            "type": "UnsendableResult", "types": ["UnsendableResult"],
+            "message": f"the result could not be sent back: {exc}"[:500], "traceback": ""},
+            "stdout": "", "violations": []})
+    conn.send_bytes(frame)
+
+
+def main(conn: Any, config: dict[str, Any]) -> None:
+    """Entry point in the child. ``config`` is plain data built by the grader."""
+    os.setsid()  # its own process group, so the grader can kill it with everything it spawned
+    student_path: str = config["student_path"]
+    student_dir = os.path.dirname(student_path)
+    confine(config)
+    out = CappedText(int(config.get("max_output_chars", 8000)))
+    sys.stdout = sys.stderr = out  # type: ignore[assignment]
+    violations: list[str] = []
+    _install_tracers(tuple(config.get("forbidden_calls", ())), violations)
+
+    import torch
+
+    torch.set_num_threads(1)  # one core per worker: batch grading runs several at once
+    sys.path.insert(0, student_dir)
+    started = time.perf_counter()
+    module: Any = None
+    try:
+        spec = importlib.util.spec_from_file_location(config["module_name"], student_path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[config["module_name"]] = module
+        spec.loader.exec_module(module)
+        ready: dict[str, Any] = {"kind": "ready"}
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the student's too
+        ready = {"kind": "import_error", "error": _error_info(exc, student_dir)}
+    ready.update(stdout=out.take(), violations=violations[:], elapsed_s=time.perf_counter() - started)
+    violations.clear()
+    _send(conn, ready)
+    if module is None:
+        return
+    _serve(conn, module, out, violations, student_dir, config.get("device"), config.get("public_dir", ""))
+
+
+def _serve(conn: Any, module: Any, out: CappedText, violations: list[str], student_dir: str,
+           device: str | None, public_dir: str) -> None:
+    while True:
+        try:
+            frame = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        request = wire.decode(frame, device=device, allow_build=True)
+        if request.get("op") == "stop":
+            return
+        name, args, kwargs = request["fn"], request["args"], request["kwargs"]
+        args = [_materialise(a, public_dir) for a in args]
+        kwargs = {k: _materialise(v, public_dir) for k, v in kwargs.items()}
+        started = time.perf_counter()
+        try:
+            fn: Callable[..., Any] = getattr(module, name)
+            value = fn(*args, **kwargs)
+            reply: dict[str, Any] = {"kind": "value", "value": value}
+        except BaseException as exc:  # the student's exception, whatever it is, is an answer
+            reply = {"kind": "raised", "error": _error_info(exc, student_dir)}
+        reply.update(stdout=out.take(), violations=violations[:], elapsed_s=time.perf_counter() - started)
+        violations.clear()
+        _send(conn, reply)
+
+
+def _materialise(value: Any, public_dir: str) -> Any:
+    """Build the objects the grader sent as data (models) on this side.
+
+    Only factories from the assignment's public folder run here: the folder students have.
+    """
+    from grader.checks.built import BuildSpec
+
+    if isinstance(value, BuildSpec):
+        if not public_dir or os.path.dirname(os.path.realpath(value.module_path)) != os.path.realpath(public_dir):
+            raise wire.WireError(f"{value.module_path} is not in the assignment's public folder")
+        return value.build()
+    return value

@@ -1,0 +1,66 @@
+"""Frozen descriptions of what is graded: assignments and their tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Visibility = Literal["visible", "hidden"]
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """One graded test: a hypothesis search over ``inputs`` feeding ``body``.
+
+    ``body(student, **case)`` calls the student's functions through ``student`` (a proxy to
+    the sandboxed worker) and raises on a wrong answer. ``points`` is a weight within the
+    assignment; the assignment's total is spread over its tests in proportion.
+    """
+
+    assignment: str
+    name: str
+    body: Callable[..., None]
+    functions: tuple[str, ...]
+    points: float = 1.0
+    visibility: Visibility = "visible"
+    inputs: Any = None  # a hypothesis strategy of dicts, or None for a single run with no case
+    examples: tuple[Mapping[str, Any], ...] = ()
+    max_examples: int = 40
+    timeout_s: float | None = None
+    hint: str | None = None
+    source: str = ""  # "file:line" of the declaration, for error messages
+
+    @property
+    def key(self) -> str:
+        return f"{self.assignment}::{self.name}"
+
+
+@dataclass(frozen=True)
+class AssignmentSpec:
+    """An assignment: the student file, its public functions and all its tests."""
+
+    id: str
+    student_file: str
+    functions: tuple[str, ...]
+    title: str = ""
+    max_score: float = 12.5
+    forbidden_calls: tuple[str, ...] = ()
+    tests: tuple[TestSpec, ...] = field(default_factory=tuple)
+    public_dir: str = ""  # assignments/<id>: stub, handout, helper modules the worker may import
+
+    def test_points(self) -> dict[str, float]:
+        """Each test's share of ``max_score``, in proportion to its weight."""
+        total = sum(t.points for t in self.tests)
+        if total <= 0:
+            return {t.name: 0.0 for t in self.tests}
+        return {t.name: self.max_score * t.points / total for t in self.tests}
+
+    def only_visible(self) -> AssignmentSpec:
+        return _replace_tests(self, tuple(t for t in self.tests if t.visibility == "visible"))
+
+
+def _replace_tests(spec: AssignmentSpec, tests: Sequence[TestSpec]) -> AssignmentSpec:
+    from dataclasses import replace
+
+    return replace(spec, tests=tuple(tests))

@@ -1,0 +1,120 @@
+"""The builder a suite module uses to declare its tests.
+
+Usage (``assignments/iou/suite.py``)::
+
+    suite = Suite("iou", student_file="iou.py", functions=("box_area", "box_iou"))
+
+    @suite.test("box_area matches width * height", functions=("box_area",), points=1,
+                inputs=st.fixed_dictionaries({"boxes": gst.boxes()}),
+                examples=[{"boxes": torch.zeros(1, 4)}])
+    def _(student, boxes):
+        assert_close(student.box_area(boxes), (boxes[:, 2] - boxes[:, 0]) * ...)
+
+| keyword         | meaning                                                           | default |
+|-----------------|-------------------------------------------------------------------|---------|
+| ``points``      | weight of the test inside its assignment                          | 1.0     |
+| ``functions``   | the student functions the body calls (reported in the grade JSON) | required|
+| ``inputs``      | hypothesis strategy drawing the body's keyword arguments (a dict) | None    |
+| ``examples``    | hand-picked cases, run before the search                          | ()      |
+| ``max_examples``| how many drawn cases at most                                      | 40      |
+| ``timeout_s``   | wall-clock budget for the whole test (all its cases)              | course  |
+| ``hint``        | shown to the student when the test fails                          | None    |
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from grader.errors import SuiteError
+from grader.spec.model import TestSpec
+
+
+class Suite:
+    """Collects the tests one suite module declares; the course loader freezes them."""
+
+    def __init__(
+        self,
+        id: str,
+        *,
+        student_file: str | None = None,
+        functions: Iterable[str] = (),
+        title: str = "",
+        forbidden_calls: Iterable[str] = (),
+    ) -> None:
+        self.id = id
+        self.student_file = student_file
+        self.functions = tuple(functions)
+        self.title = title
+        self.forbidden_calls = tuple(forbidden_calls)
+        self.tests: list[TestSpec] = []
+
+    def test(
+        self,
+        name: str,
+        *,
+        functions: Iterable[str],
+        points: float = 1.0,
+        inputs: Any = None,
+        examples: Iterable[Mapping[str, Any]] = (),
+        max_examples: int = 40,
+        timeout_s: float | None = None,
+        hint: str | None = None,
+    ) -> Callable[[Callable[..., None]], Callable[..., None]]:
+        caller = inspect.stack()[1]
+        source = f"{caller.filename}:{caller.lineno}"
+
+        def register(body: Callable[..., None]) -> Callable[..., None]:
+            if any(t.name == name for t in self.tests):
+                raise SuiteError(f"{source}: test name {name!r} is declared twice in suite {self.id!r}")
+            if not isinstance(points, (int, float)) or points < 0:
+                raise SuiteError(f"{source}: test {name!r}: points must be a number >= 0, got {points!r}")
+            if max_examples < 1:
+                raise SuiteError(f"{source}: test {name!r}: max_examples must be >= 1")
+            fns = tuple(functions)
+            if not fns:
+                raise SuiteError(f"{source}: test {name!r}: functions=... must name the student functions it calls")
+            self.tests.append(
+                TestSpec(
+                    assignment=self.id,
+                    name=name,
+                    body=body,
+                    functions=fns,
+                    points=float(points),
+                    inputs=inputs,
+                    examples=tuple(dict(e) for e in examples),
+                    max_examples=max_examples,
+                    timeout_s=timeout_s,
+                    hint=hint,
+                    source=source,
+                )
+            )
+            return body
+
+        return register
+
+
+def reference_beside(suite_file: str, student_file: str) -> ModuleType:
+    """Import the reference solution that sits next to a hidden suite file.
+
+    The module gets a private name, so it can never shadow the student's module of the same
+    file name in the grader's process.
+    """
+    path = Path(suite_file).resolve().parent / student_file
+    if not path.is_file():
+        raise SuiteError(f"{suite_file}: reference solution {path} does not exist")
+    name = f"_grader_reference_{path.parent.name}_{path.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SuiteError(f"cannot import reference solution {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

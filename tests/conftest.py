@@ -1,0 +1,31 @@
+"""Shared fixtures: the bundled course, loaded once per session, and a submission builder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.course import Course, load_course
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return load_course(ROOT)
+
+
+@pytest.fixture
+def make_submission(tmp_path: Path):
+    """Build a submission folder from {student file name: source text}."""
+
+    def build(files: dict[str, str], name: str = "submission") -> Path:
+        folder = tmp_path / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for filename, text in files.items():
+            (folder / filename).write_text(text)
+        return folder
+
+    return build
