@@ -17,6 +17,7 @@ from grader.course import load_course
 from grader.errors import GraderError
 from grader.formats import grade_json
 from grader.grading import GradeOptions, grade_submission
+from grader.platforms.commands import platform_output_options, register, write_platform_outputs
 from grader.report.terminal import print_summary
 
 
@@ -45,8 +46,9 @@ def cli() -> None:
 @course_option
 @device_option
 @click.option("--quiet", is_flag=True, help="No terminal summary.")
+@platform_output_options
 def grade(submission: str, json_path: str | None, html_path: str | None, only: tuple[str, ...],
-          course_dir: str | None, device: str, quiet: bool) -> None:
+          course_dir: str | None, device: str, quiet: bool, **platform_paths: str | None) -> None:
     """Grade SUBMISSION with every test, visible and hidden."""
     course = load_course(course_dir)
     if not course.has_reference:
@@ -54,6 +56,7 @@ def grade(submission: str, json_path: str | None, html_path: str | None, only: t
     _validate_only(course, only)
     result = grade_submission(submission, course, GradeOptions(only=only, device=device))
     _write_outputs(result, json_path, html_path)
+    write_platform_outputs(result, course, **platform_paths)
     if not quiet:
         print_summary(result, _console())
 
@@ -67,13 +70,16 @@ def grade(submission: str, json_path: str | None, html_path: str | None, only: t
               help="Exit with status 1 when the score is below PERCENT of the visible points.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the grade JSON here.")
+@platform_output_options
 def check(submission: str, only: tuple[str, ...], course_dir: str | None, device: str,
-          fail_under: float | None, html_path: str | None, json_path: str | None) -> None:
+          fail_under: float | None, html_path: str | None, json_path: str | None,
+          **platform_paths: str | None) -> None:
     """Self-check SUBMISSION (default: this folder) with the visible tests."""
     course = load_course(course_dir, include_hidden=False)
     _validate_only(course, only)
     result = grade_submission(submission, course, GradeOptions(only=only, device=device, visible_only=True))
     _write_outputs(result, json_path, html_path)
+    write_platform_outputs(result, course, **platform_paths)
     print_summary(result, _console())
     if fail_under is not None:
         percent = 100.0 * result.score / result.max_score if result.max_score else 100.0
@@ -123,3 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
+
+
+register(cli)  # gradescope, gradescope-bundle, prairielearn, release (grader/platforms/commands.py)
+
+from grader.doctor import doctor, warn_once  # noqa: E402
+
+cli.add_command(doctor)
+cli.result_callback()(warn_once)  # one stderr line, once, when grading ran with protections missing

@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from grader.config import CourseConfig, load_course_config
 from grader.errors import CourseError, SuiteError
 from grader.spec.model import AssignmentSpec
 from grader.spec.suite import Suite
@@ -26,6 +27,7 @@ class Course:
     assignments: tuple[AssignmentSpec, ...]
     has_reference: bool
     seed: int = 20261123
+    config: CourseConfig = field(default_factory=CourseConfig)  # course.toml (platforms read it)
 
     def get(self, assignment_id: str) -> AssignmentSpec:
         for a in self.assignments:
@@ -111,4 +113,7 @@ def load_course(root: str | os.PathLike[str] | None = None, *, include_hidden: b
         ))
     if not specs:
         raise CourseError(f"{course_root / 'assignments'}: no assignment has a suite.py")
-    return Course(root=course_root, assignments=tuple(specs), has_reference=has_reference)
+    config = load_course_config(course_root)
+    folders = tuple(p.name for p in (course_root / "assignments").iterdir() if p.is_dir())
+    specs = config.apply(tuple(specs), has_hidden=has_reference, folders=folders)
+    return Course(root=course_root, assignments=specs, has_reference=has_reference, seed=config.seed, config=config)

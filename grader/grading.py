@@ -21,6 +21,7 @@ from grader.course import Course
 from grader.results import AssignmentResult, SubmissionResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import Reply, Worker
+from grader.sandbox.protections import sandbox_warnings
 from grader.scoring import not_graded, score_assignment
 from grader.spec.model import AssignmentSpec, TestSpec
 from grader.submission import locate_files
@@ -85,6 +86,7 @@ def grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: i
         limits=options.limits,
         forbidden_calls=spec.forbidden_calls,
         public_dir=spec.public_dir,
+        functions=spec.functions,
         import_timeout_s=options.import_timeout_s,
     )
     first = worker.start()
@@ -149,4 +151,5 @@ def grade_submission(path: str | Path, course: Course, options: GradeOptions | N
         mode="check" if options.visible_only else "grade",
         graded_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         elapsed_s=round(time.monotonic() - started, 3),
+        warnings=sandbox_warnings(),
     )

@@ -26,6 +26,32 @@ from grader.checks.student import AbortTest, CallLog, RecordedCall, Student, Stu
 from grader.spec.model import TestSpec
 
 
+def _freeze_local_constants() -> None:
+    """Make generation independent of which modules happen to be imported.
+
+    Hypothesis mixes into generation constants harvested from every loaded module outside
+    site-packages (the course's suites, an editable install of the grader, ...), so the same
+    seed would draw different examples depending on what was imported before. Every student
+    must face the same examples on every run, so the pool stays empty.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a hypothesis without the feature
+        return
+    if not hasattr(providers, "_get_local_constants"):
+        return
+    empty = providers.Constants() if hasattr(providers, "Constants") else None
+    if empty is None:
+        return
+    providers._get_local_constants = lambda: empty
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if cache is not None and hasattr(cache, "cache"):
+        cache.cache.clear()
+
+
+_freeze_local_constants()
+
+
 @dataclass(frozen=True)
 class TestOutcome:
     """What a test run found, before scoring. ``status`` is one of the SPEC's test statuses

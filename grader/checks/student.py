@@ -60,14 +60,22 @@ class CallLog:
     calls: list[RecordedCall] = field(default_factory=list)
     stdout: list[str] = field(default_factory=list)
     stdout_chars: int = 0
+    stdout_truncated: bool = False
 
     def remaining_s(self) -> float:
         return self.deadline - time.monotonic()
 
     def add_output(self, text: str, cap: int = 8000) -> None:
-        if text and self.stdout_chars < cap:
-            self.stdout.append(text[: cap - self.stdout_chars])
-            self.stdout_chars += len(text)
+        """Keep the first ``cap`` characters of the test's output, and say when more was dropped."""
+        if not text:
+            return
+        room = cap - self.stdout_chars
+        if room > 0:
+            self.stdout.append(text[:room])
+        if len(text) > room and not self.stdout_truncated:
+            self.stdout.append("\n… [more output dropped]")
+            self.stdout_truncated = True
+        self.stdout_chars += len(text)
 
 
 class Student:

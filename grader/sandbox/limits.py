@@ -1,25 +1,35 @@
-"""How a worker confines itself before it imports the student's file.
+"""Resource limits, the environment and standard streams of a worker.
 
-Applied in the child, in this order: working directory (the scratch folder), standard
-streams (stdin empty, C-level stdout/stderr discarded; Python-level output is captured by the
-worker), a scrubbed environment, then resource limits:
+Applied in the worker, after it has dropped its privileges and before it imports the
+student's file:
 
-| limit            | resource          | default         | why                                       |
-|------------------|-------------------|-----------------|-------------------------------------------|
-| ``memory_mb``    | RLIMIT_AS         | 2048 above start| a memory bomb fails with MemoryError      |
-| ``cpu_s``        | RLIMIT_CPU        | 300             | a backstop under the grader's wall clock   |
-| ``file_mb``      | RLIMIT_FSIZE      | 16              | a disk filler gets EFBIG, not the disk    |
-| ``open_files``   | RLIMIT_NOFILE     | 256             |                                           |
-| core dumps       | RLIMIT_CORE       | 0               | a segfault leaves no core file            |
+| limit            | resource          | default          | why                                          |
+|------------------|-------------------|------------------|----------------------------------------------|
+| ``memory_mb``    | RLIMIT_AS         | 2048 above start | a memory bomb fails with MemoryError         |
+| ``cpu_s``        | RLIMIT_CPU        | 300              | a backstop under the grader's wall clock     |
+| ``file_mb``      | RLIMIT_FSIZE      | 16               | one huge file gets EFBIG                      |
+| ``open_files``   | RLIMIT_NOFILE     | 256              |                                              |
+| ``processes``    | RLIMIT_NPROC      | 64               | a fork bomb stops (enforced for non-root ids)|
+| ``disk_mb``      | scratch tmpfs     | 64               | many files cannot fill the disk              |
+| core dumps       | RLIMIT_CORE       | 0                | a segfault leaves no core file               |
+
+``processes`` counts every process and thread of the worker's user id; the worker runs
+under an id of its own (see :mod:`grader.sandbox.identity`), so workers do not share it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
-import resource
 import signal
+import sys
 from dataclasses import asdict, dataclass
 from typing import Any
+
+try:
+    import resource
+except ImportError:  # Windows: no rlimits
+    resource = None  # type: ignore[assignment]
 
 SAFE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -40,6 +50,8 @@ class Limits:
     cpu_s: int = 300
     file_mb: int = 16
     open_files: int = 256
+    processes: int = 64
+    disk_mb: int = 64
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,34 +68,69 @@ def _address_space_now() -> int:
     return 0
 
 
-def _set(which: int, soft: int) -> None:
+def _set(which: int, soft: int) -> bool:
     try:
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             soft = min(soft, hard)
         resource.setrlimit(which, (soft, soft))
+        return True
     except (ValueError, OSError):
-        pass  # a platform without this limit keeps the others
+        return False  # a platform without this limit keeps the others
 
 
-def confine(config: dict[str, Any]) -> None:
-    scratch = config["scratch_dir"]
-    os.chdir(scratch)
-    os.umask(0o077)
+def apply_rlimits(limits: Limits) -> str:
+    """Set every limit this platform has; returns "" or why some are missing."""
+    if resource is None:
+        return "this platform has no resource limits (no `resource` module)"
+    if hasattr(signal, "SIGXFSZ"):
+        # A write past RLIMIT_FSIZE should fail with EFBIG, not kill the worker with SIGXFSZ.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    missing = []
+    for name, which, value in (
+        ("core", "RLIMIT_CORE", 0),
+        ("file size", "RLIMIT_FSIZE", limits.file_mb * 1024 * 1024),
+        ("open files", "RLIMIT_NOFILE", limits.open_files),
+        ("cpu", "RLIMIT_CPU", limits.cpu_s),
+        ("processes", "RLIMIT_NPROC", limits.processes),
+    ):
+        if not hasattr(resource, which) or not _set(getattr(resource, which), value):
+            missing.append(name)
+    base = _address_space_now()
+    memory_bytes = limits.memory_mb * 1024 * 1024
+    if not (base and hasattr(resource, "RLIMIT_AS") and _set(resource.RLIMIT_AS, base + memory_bytes)):
+        missing.append("memory")
+    return f"could not set: {', '.join(missing)}" if missing else ""
+
+
+def redirect_stdio() -> None:
+    """stdin empty, C-level stdout/stderr discarded (Python-level output is captured)."""
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
+
+
+def scrub_environment(scratch: str) -> str:
+    """Forget the grader's environment everywhere this process keeps a copy.
+
+    ``os.environ`` (and the C ``environ`` it mirrors), ``posix.environ``, and the original
+    block on the stack that ``/proc/self/environ`` shows. Returns "" or what remains.
+    """
     os.environ.clear()
     os.environ.update(SAFE_ENV, HOME=scratch, TMPDIR=scratch)
-    # A write past RLIMIT_FSIZE should fail with EFBIG, not kill the worker with SIGXFSZ.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    # The grader stops workers with SIGKILL; SIGINT/SIGTERM from a student's os.kill are theirs.
-    limits = Limits(**config.get("limits", {}))
-    _set(resource.RLIMIT_CORE, 0)
-    _set(resource.RLIMIT_FSIZE, limits.file_mb * 1024 * 1024)
-    _set(resource.RLIMIT_NOFILE, limits.open_files)
-    _set(resource.RLIMIT_CPU, limits.cpu_s)
-    base = _address_space_now()
-    if base:
-        _set(resource.RLIMIT_AS, base + limits.memory_mb * 1024 * 1024)
+    posix = sys.modules.get("posix")
+    if posix is not None:
+        posix.environ.clear()
+    if not sys.platform.startswith("linux"):
+        return ""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        # After the ")" closing comm, field 3 of proc(5) is index 0: env_start is field 50.
+        env_start, env_end = int(fields[47]), int(fields[48])
+        if 0 < env_start < env_end:
+            ctypes.memset(env_start, 0, env_end - env_start)
+    except (OSError, ValueError, IndexError) as exc:
+        return f"/proc/self/environ may still show the grader's environment ({exc})"
+    return ""

@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.spawn as mp_spawn
+import multiprocessing.util as mp_util
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,7 +24,9 @@ from typing import Any
 
 from grader.errors import SandboxError
 from grader.sandbox import wire
+from grader.sandbox.identity import kill_user_processes, worker_uid
 from grader.sandbox.limits import Limits
+from grader.sandbox.source_scan import forbidden_references
 
 _PRELOAD = ["torch", "numpy", "grader.sandbox.worker"]
 _context: Any = None
@@ -32,7 +36,10 @@ def fork_context() -> Any:
     """The process-wide forkserver context, with torch preloaded in the server."""
     global _context
     if _context is None:
-        ctx = multiprocessing.get_context("forkserver")
+        try:
+            ctx = multiprocessing.get_context("forkserver")
+        except ValueError as exc:  # Windows: no fork, so no fork server and no worker sandbox
+            raise SandboxError(f"this platform ({sys.platform}) has no fork server: {exc}") from exc
         ctx.set_forkserver_preload(_PRELOAD)
         _context = ctx
     return _context
@@ -142,19 +149,31 @@ class Worker:
     forbidden_calls: tuple[str, ...] = ()
     public_dir: str = ""
     import_timeout_s: float = 20.0
+    functions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self._process: Any = None
         self._conn: Any = None
         self._scratch: str | None = None
         self.import_reply: Reply | None = None
+        #: protection name -> "" (active) or why it is missing, as the last worker reported it
+        self.protections: dict[str, str] = {}
 
     @property
     def alive(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
     def start(self) -> Reply:
-        """Fork the worker and wait for it to import the student's file."""
+        """Fork the worker and wait for it to import the student's file.
+
+        Before the worker runs anything of the student's, the grader scans the source for
+        forbidden names (a backstop for the worker's call tracers, which the student's code
+        could undo) and the worker reports which protections it holds.
+        """
+        found = forbidden_references(self.student_path, self.forbidden_calls, self.functions)
+        if found:
+            self.import_reply = Reply(kind="value", violations=found)
+            return self.import_reply
         ctx = fork_context()
         self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
         config = {
@@ -165,6 +184,8 @@ class Worker:
             "device": self.device,
             "limits": self.limits.as_dict(),
             "forbidden_calls": list(self.forbidden_calls),
+            # The fork server's socket folder: a worker that reached it could fork unconfined.
+            "hidden_dirs": [mp_util.get_temp_dir()],
         }
         parent, child = ctx.Pipe(duplex=True)
         from grader.sandbox import worker as worker_module
@@ -177,10 +198,40 @@ class Worker:
             raise SandboxError(f"could not start a worker: {exc}") from exc
         child.close()
         self._process, self._conn = process, parent
-        self.import_reply = self._receive(self.import_timeout_s, started=time.monotonic())
+        started = time.monotonic()
+        confined = self._receive_confinement(self.import_timeout_s)
+        if confined is not None:
+            self.import_reply = confined
+        else:
+            self.import_reply = self._receive(self.import_timeout_s - (time.monotonic() - started), started=started)
         if self.import_reply.kind != "value":
             self.stop()
         return self.import_reply
+
+    def _receive_confinement(self, timeout_s: float) -> Reply | None:
+        """Read the worker's protection report (sent before any student code ran)."""
+        try:
+            ready = self._conn.poll(max(timeout_s, 0.0))
+            frame = self._conn.recv_bytes(wire.MAX_FRAME_BYTES) if ready else None
+        except (EOFError, OSError) as exc:
+            return self._dead(f"the worker failed before importing the student's file: {exc}")
+        if frame is None:
+            self.stop()
+            return Reply(kind="timeout", message=f"the worker did not start within {timeout_s:.1f} s")
+        try:
+            node = wire.decode(frame)
+            report = node["protections"] if isinstance(node, dict) and node.get("kind") == "confined" else None
+            if not (isinstance(report, dict) and all(isinstance(v, str) for v in report.values())):
+                raise wire.WireError("no protection report")
+        except wire.WireError as exc:
+            self.stop()
+            return Reply(kind="garbled", message=f"the worker sent a malformed report ({exc})")
+        self.protections = {str(k): v for k, v in report.items()}
+        if self.protections.get("process"):
+            message = self.protections["process"]
+            self.stop()
+            return Reply(kind="crashed", message=f"the worker could not be prepared: {message}")
+        return None
 
     def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float) -> Reply:
         if not self.alive:
@@ -231,6 +282,8 @@ class Worker:
                 except (ProcessLookupError, PermissionError, OSError):
                     pass
             process.join(timeout=5.0)
+            if self.protections.get("pid_namespace") and not self.protections.get("unprivileged_user"):
+                kill_user_processes(worker_uid(pid))
         if self._conn is not None:
             try:
                 self._conn.close()

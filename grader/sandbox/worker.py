@@ -1,8 +1,9 @@
 """The code that runs inside a sandboxed worker process (the child side).
 
-It is forked from the fork server (torch already imported), confines itself (new process
-group, resource limits, scrubbed environment, scratch folder as working directory), imports
-the student's file, then serves calls over its pipe until told to stop or killed. Everything
+It is forked from the fork server (torch already imported), isolates itself in new
+namespaces and confines itself (see :mod:`grader.sandbox.confinement`), tells the grader
+which protections hold, imports the student's file, then serves calls over its pipe until
+told to stop or killed. Everything
 it sends goes through :mod:`grader.sandbox.wire`; the grader trusts none of it beyond the
 values themselves.
 """
@@ -12,14 +13,14 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import signal
 import sys
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from grader.sandbox import wire
-from grader.sandbox.limits import confine
+from grader.sandbox import confinement, namespaces, wire
 
 
 class CappedText(io.TextIOBase):
@@ -84,11 +85,13 @@ def _install_tracers(names: tuple[str, ...], seen: list[str]) -> None:
             continue
 
 
-def _error_info(exc: BaseException, student_dir: str) -> dict[str, Any]:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(student_dir)]
-    trimmed = "".join(traceback.format_list(frames))
+def _error_info(exc: BaseException, paths: tuple[str, str]) -> dict[str, Any]:
+    """The exception as data; frames of the student's copy are shown under their real folder."""
+    copy_dir, original_dir = paths
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(copy_dir)]
+    trimmed = "".join(traceback.format_list(frames)).replace(copy_dir, original_dir)
     lines = traceback.format_exception_only(type(exc), exc)
-    message = lines[-1].strip() if lines else type(exc).__name__
+    message = (lines[-1].strip() if lines else type(exc).__name__).replace(copy_dir, original_dir)
     return {
         "type": type(exc).__name__,
         "types": [c.__name__ for c in type(exc).__mro__],
@@ -109,11 +112,56 @@ def _send(conn: Any, message: dict[str, Any]) -> None:
 
 
 def main(conn: Any, config: dict[str, Any]) -> None:
-    """Entry point in the child. ``config`` is plain data built by the grader."""
-    os.setsid()  # its own process group, so the grader can kill it with everything it spawned
-    student_path: str = config["student_path"]
-    student_dir = os.path.dirname(student_path)
-    confine(config)
+    """Entry point in the child the grader forked (the supervisor). ``config`` is plain data.
+
+    With namespaces, the supervisor forks the worker as PID 1 of a new PID namespace, waits,
+    and exits as the worker did; killing the supervisor kills the worker (parent-death
+    signal), and the worker's death kills every process the student started.
+    """
+    if hasattr(os, "setsid"):
+        os.setsid()  # its own process group, so the grader can kill it with everything it spawned
+    reasons = {"pid_namespace": confinement.isolate()}
+    reasons["network"] = reasons["pid_namespace"]
+    if reasons["pid_namespace"]:
+        _worker(conn, config, reasons, namespaced=False, uid_seed=os.getpid())
+        return
+    supervisor = os.getpid()
+    namespaces.die_with_parent(signal.SIGKILL)  # the fork server went: the grader is gone
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        _worker(conn, config, {"pid_namespace": f"fork failed: {exc}", "network": ""}, namespaced=False,
+                uid_seed=supervisor)
+        return
+    if pid == 0:
+        code = 1
+        try:
+            namespaces.die_with_parent(signal.SIGKILL)
+            _worker(conn, config, reasons, namespaced=True, uid_seed=supervisor)
+            code = 0
+        finally:
+            os._exit(code)
+    conn.close()  # the grader must see EOF as soon as the worker dies
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 1)
+
+
+def _worker(conn: Any, config: dict[str, Any], reasons: dict[str, str], *, namespaced: bool,
+            uid_seed: int) -> None:
+    """Confine this process, report how, import the student's file, serve calls."""
+    original_dir = os.path.dirname(os.path.abspath(config["student_path"]))
+    try:
+        confined = confinement.confine(config, namespaced=namespaced, uid_seed=uid_seed, keep_fd=conn.fileno())
+    except OSError as exc:
+        _send(conn, {"kind": "confined", "protections": {**reasons, "process": f"confinement failed: {exc}"}})
+        return
+    _send(conn, {"kind": "confined", "protections": {**reasons, **confined.report}})
+    student_dir, student_path = confined.student_dir, confined.student_path
+    paths = (student_dir, original_dir)
     out = CappedText(int(config.get("max_output_chars", 8000)))
     sys.stdout = sys.stderr = out  # type: ignore[assignment]
     violations: list[str] = []
@@ -133,16 +181,16 @@ def main(conn: Any, config: dict[str, Any]) -> None:
         spec.loader.exec_module(module)
         ready: dict[str, Any] = {"kind": "ready"}
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the student's too
-        ready = {"kind": "import_error", "error": _error_info(exc, student_dir)}
+        ready = {"kind": "import_error", "error": _error_info(exc, paths)}
     ready.update(stdout=out.take(), violations=violations[:], elapsed_s=time.perf_counter() - started)
     violations.clear()
     _send(conn, ready)
     if module is None:
         return
-    _serve(conn, module, out, violations, student_dir, config.get("device"), config.get("public_dir", ""))
+    _serve(conn, module, out, violations, paths, config.get("device"), config.get("public_dir", ""))
 
 
-def _serve(conn: Any, module: Any, out: CappedText, violations: list[str], student_dir: str,
+def _serve(conn: Any, module: Any, out: CappedText, violations: list[str], paths: tuple[str, str],
            device: str | None, public_dir: str) -> None:
     while True:
         try:
@@ -161,7 +209,7 @@ def _serve(conn: Any, module: Any, out: CappedText, violations: list[str], stude
             value = fn(*args, **kwargs)
             reply: dict[str, Any] = {"kind": "value", "value": value}
         except BaseException as exc:  # the student's exception, whatever it is, is an answer
-            reply = {"kind": "raised", "error": _error_info(exc, student_dir)}
+            reply = {"kind": "raised", "error": _error_info(exc, paths)}
         reply.update(stdout=out.take(), violations=violations[:], elapsed_s=time.perf_counter() - started)
         violations.clear()
         _send(conn, reply)

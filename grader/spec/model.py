@@ -50,11 +50,21 @@ class AssignmentSpec:
     public_dir: str = ""  # assignments/<id>: stub, handout, helper modules the worker may import
 
     def test_points(self) -> dict[str, float]:
-        """Each test's share of ``max_score``, in proportion to its weight."""
+        """Each test's share of ``max_score``, in proportion to its weight.
+
+        Shares are whole millionths of a point, apportioned by largest remainder, so that
+        they add up to ``max_score`` exactly once rounded to 6 decimals (as every report does).
+        """
         total = sum(t.points for t in self.tests)
         if total <= 0:
             return {t.name: 0.0 for t in self.tests}
-        return {t.name: self.max_score * t.points / total for t in self.tests}
+        micro_total = round(self.max_score * 1_000_000)
+        exact = [micro_total * t.points / total for t in self.tests]
+        micro = [int(x) for x in exact]
+        by_remainder = sorted(range(len(exact)), key=lambda i: (micro[i] - exact[i], i))
+        for i in by_remainder[: micro_total - sum(micro)]:
+            micro[i] += 1
+        return {t.name: m / 1_000_000 for t, m in zip(self.tests, micro)}
 
     def only_visible(self) -> AssignmentSpec:
         return _replace_tests(self, tuple(t for t in self.tests if t.visibility == "visible"))

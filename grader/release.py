@@ -1,0 +1,141 @@
+"""The student release: what students receive, and a proof that nothing secret is in it.
+
+``build_release`` writes, into an empty folder: the engine (``grader/``) with a pyproject that
+installs it, the course's ``assignments/`` (stubs, handouts, visible suites, helper modules), a
+``course.toml`` without the hidden tests' entries, a README for students and the GitHub Classroom
+workflow. Nothing of ``reference/`` goes in; ``find_leaks`` checks it line by line before the
+release is declared built.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import jinja2
+
+from grader.config import CONFIG_FILE, to_toml
+from grader.course import Course, load_course
+from grader.errors import CourseError, GraderError
+from grader.platforms.files import engine_files, pyproject, template, tree_files
+
+MIN_SECRET_LINE_CHARS = 24  # shorter lines (``return out``) are too common to be a leak
+
+
+def _render(name: str, **values: object) -> str:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=False, autoescape=False)
+    return env.from_string(template(name)).render(**values)
+
+
+def classroom_workflow(course: Course, *, fail_under: float = 0.0) -> str:
+    """The GitHub Classroom workflow: one ``grader check --fail-under`` step per assignment."""
+    assignments = [{"id": a.id, "folder": f"assignments/{a.id}"} for a in course.assignments]
+    return _render("classroom.yml.j2", assignments=assignments, fail_under=f"{fail_under:g}")
+
+
+def _late_policy_text(course: Course) -> str:
+    late = course.config.late_policy
+    if late.penalty_per_day <= 0:
+        return ""
+    grace = f" after a grace period of {late.grace_period_minutes:g} minutes" if late.grace_period_minutes else ""
+    return (f"{late.penalty_per_day:g}% of the score per started day late{grace}, "
+            f"at most {late.max_penalty:g}%.")
+
+
+def build_release(course_root: str | Path, out_dir: str | Path, *, fail_under: float = 0.0) -> Path:
+    """Write the student release of the course at ``course_root`` into ``out_dir`` (new or empty)."""
+    full = load_course(course_root)
+    visible = load_course(full.root, include_hidden=False)
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise GraderError(f"{out}: exists and is not an empty folder; pick a new --out")
+    out.mkdir(parents=True, exist_ok=True)
+    for path, rel in engine_files():
+        _copy(path, out / rel)
+    for path in tree_files(full.root / "assignments"):
+        _copy(path, out / "assignments" / path.relative_to(full.root / "assignments"))
+    visible_names = {(a.id, t.name) for a in visible.assignments for t in a.tests}
+    (out / CONFIG_FILE).write_text(to_toml(full.config, keep_test=lambda aid, name: (aid, name) in visible_names))
+    (out / "pyproject.toml").write_text(pyproject())
+    files = ", ".join(a.student_file for a in visible.assignments)
+    (out / "README.md").write_text(_render(
+        "release_README.md.j2", title="Deep-learning assignments", assignments=visible.assignments,
+        example=visible.assignments[0].id, seed=full.config.seed, files=files,
+        late_policy=_late_policy_text(full)))
+    workflow = out / ".github" / "workflows" / "classroom.yml"
+    workflow.parent.mkdir(parents=True, exist_ok=True)
+    workflow.write_text(classroom_workflow(visible, fail_under=fail_under))
+    leaks = find_leaks(out, full)
+    if leaks:
+        shutil.rmtree(out)
+        raise CourseError("the release would leak the reference or hidden tests (nothing written):\n  "
+                          + "\n  ".join(leaks[:20]))
+    return out
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dst)
+
+
+def _body_lines(source: str) -> set[str]:
+    """The stripped lines of every function body in ``source`` (docstrings and comments out)."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+                body = body[1:]
+            for stmt in body:
+                for line in lines[stmt.lineno - 1:stmt.end_lineno]:
+                    text = line.strip()
+                    if len(text) >= MIN_SECRET_LINE_CHARS and not text.startswith("#"):
+                        out.add(text)
+    return out
+
+
+def _text_lines(path: Path) -> set[str]:
+    try:
+        return {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
+    except (UnicodeDecodeError, OSError):
+        return set()
+
+
+def secret_lines(course: Course) -> set[str]:
+    """Lines of the reference's function bodies (solutions and hidden tests) that nothing
+    students legitimately receive (their assignments, the engine) also contains."""
+    secret: set[str] = set()
+    for path in tree_files(course.root / "reference"):
+        if path.suffix == ".py":
+            secret |= _body_lines(path.read_text(encoding="utf-8"))
+    shared: set[str] = set()
+    for path in tree_files(course.root / "assignments"):
+        shared |= _text_lines(path)
+    for path, _ in engine_files():
+        shared |= _text_lines(path)
+    return secret - shared
+
+
+def find_leaks(release_dir: str | Path, course: Course) -> list[str]:
+    """What in ``release_dir`` comes from the reference: a reference-only line, a hidden test's
+    name, a reference folder. Empty when the release is clean."""
+    release_dir = Path(release_dir)
+    secrets = secret_lines(course)
+    hidden_names = sorted({t.name for a in course.assignments for t in a.tests if t.visibility == "hidden"})
+    leaks = [f"{p}: a reference folder" for p in release_dir.rglob("reference") if p.is_dir()]
+    for path in tree_files(release_dir):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        rel = path.relative_to(release_dir)
+        for line in sorted(secrets & {line.strip() for line in text.splitlines()}):
+            leaks.append(f"{rel}: reference line {line!r}")
+        for name in hidden_names:
+            if name in text:
+                leaks.append(f"{rel}: hidden test name {name!r}")
+    return leaks

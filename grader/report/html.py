@@ -1,0 +1,49 @@
+"""The per-submission HTML report: one self-contained file (CSS inline, no network).
+
+It opens from a zip or an LMS upload as it is. Hidden tests show their name, points and
+status only, unless ``show_hidden_inputs`` (the instructor's copy); see
+:mod:`grader.report.presentation` for exactly what is withheld.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from grader.report.presentation import STATUS_DISPLAY, format_points, percent_of, present_assignment
+from grader.results import SubmissionResult
+
+__all__ = ["environment", "render_report", "write_report"]
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The templates of ``grader/report/templates``, autoescaped (``.j2`` included)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("grader.report", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["points"] = format_points
+    return env
+
+
+def render_report(result: SubmissionResult, *, show_hidden_inputs: bool = False) -> str:
+    assignments = [present_assignment(a, show_hidden_inputs=show_hidden_inputs) for a in result.assignments]
+    return environment().get_template("report.html.j2").render(
+        result=result,
+        assignments=assignments,
+        percent=percent_of(result),
+        labels={k: v[0] for k, v in STATUS_DISPLAY.items()},
+        show_hidden_inputs=show_hidden_inputs,
+    )
+
+
+def write_report(result: SubmissionResult, path: str | Path, *, show_hidden_inputs: bool = False) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(result, show_hidden_inputs=show_hidden_inputs), encoding="utf-8")

@@ -1,0 +1,2 @@
+def adder(k):
+    return lambda x: x + k
