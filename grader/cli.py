@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from grader import __version__
 from grader.course import load_course
@@ -84,7 +85,7 @@ def check(submission: str, only: tuple[str, ...], course_dir: str | None, device
     if fail_under is not None:
         percent = 100.0 * result.score / result.max_score if result.max_score else 100.0
         if percent + 1e-9 < fail_under:
-            _console(stderr=True).print(f"score {percent:.1f}% is below --fail-under {fail_under:g}%")
+            _console(stderr=True).print(f"score {percent:.1f}% is below --fail-under {fail_under:g}%", soft_wrap=True)
             sys.exit(1)
 
 
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="grader", standalone_mode=False)
     except GraderError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {exc}")
+        _console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -137,3 +138,7 @@ from grader.doctor import doctor, warn_once  # noqa: E402
 
 cli.add_command(doctor)
 cli.result_callback()(warn_once)  # one stderr line, once, when grading ran with protections missing
+
+from grader.batch.command import batch  # noqa: E402
+
+cli.add_command(batch)

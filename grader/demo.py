@@ -32,8 +32,8 @@ from grader.report.html import write_report
 from grader.results import SubmissionResult
 
 DEMO_MAX_EXAMPLES = 6
-DEMO_TEST_TIMEOUT_S = 5.0
-DEMO_SUBMISSION_TIMEOUT_S = 60.0
+DEMO_TEST_TIMEOUT_S = 10.0
+DEMO_SUBMISSION_TIMEOUT_S = 120.0
 
 
 def demo_options() -> GradeOptions:
@@ -94,4 +94,4 @@ def run_demo(out_dir: Path, course_dir: str | None, console: Console) -> None:
     write_canvas_gradebook(results, out_dir / "canvas.csv")
     console.print(f"graded {len(results)} example submissions in {time.monotonic() - started:.0f} s "
                   f"(demo settings: at most {DEMO_MAX_EXAMPLES} examples and {DEMO_TEST_TIMEOUT_S:g} s per test)")
-    console.print(f"dashboard: {index.resolve()}")
+    console.print(f"dashboard: {index.resolve()}", soft_wrap=True, highlight=False)

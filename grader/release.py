@@ -120,11 +120,42 @@ def secret_lines(course: Course) -> set[str]:
     return secret - shared
 
 
+def _function_bodies(source: str) -> dict[str, str]:
+    """Each function's body (docstring out), normalised by the AST, to its name."""
+    out: dict[str, str] = {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return out
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+                body = body[1:]
+            if body and not (len(body) == 1 and isinstance(body[0], (ast.Raise, ast.Pass))):
+                out[ast.dump(ast.Module(body=body, type_ignores=[]))] = node.name
+    return out
+
+
+def solution_bodies(course: Course) -> dict[str, str]:
+    """The reference's solutions of the student functions: normalised body to ``id.function``
+    (a copy anywhere, even one the course put in assignments/ itself, is a leak)."""
+    out: dict[str, str] = {}
+    for spec in course.assignments:
+        path = course.root / "reference" / spec.id / spec.student_file
+        if path.is_file():
+            for body, name in _function_bodies(path.read_text(encoding="utf-8")).items():
+                if name in spec.functions:
+                    out[body] = f"{spec.id}.{name}"
+    return out
+
+
 def find_leaks(release_dir: str | Path, course: Course) -> list[str]:
     """What in ``release_dir`` comes from the reference: a reference-only line, a hidden test's
-    name, a reference folder. Empty when the release is clean."""
+    name, a copy of a reference solution, a reference folder. Empty when the release is clean."""
     release_dir = Path(release_dir)
     secrets = secret_lines(course)
+    solutions = solution_bodies(course)
     hidden_names = sorted({t.name for a in course.assignments for t in a.tests if t.visibility == "hidden"})
     leaks = [f"{p}: a reference folder" for p in release_dir.rglob("reference") if p.is_dir()]
     for path in tree_files(release_dir):
@@ -138,4 +169,8 @@ def find_leaks(release_dir: str | Path, course: Course) -> list[str]:
         for name in hidden_names:
             if name in text:
                 leaks.append(f"{rel}: hidden test name {name!r}")
+        if path.suffix == ".py":
+            for body, name in _function_bodies(text).items():
+                if body in solutions:
+                    leaks.append(f"{rel}: function {name!r} is the reference solution of {solutions[body]}")
     return leaks

@@ -62,7 +62,8 @@ def assemble(spec: AssignmentSpec, tests: Sequence[TestResult], *, status: str, 
     )
 
 
-def not_graded(spec: AssignmentSpec, *, status: str, message: str, test_status: str, file: str = "") -> AssignmentResult:
+def not_graded(spec: AssignmentSpec, *, status: str, message: str, test_status: str,
+               file: str = "") -> AssignmentResult:
     """Every test at 0 with one status and message (a missing file, an import that failed)."""
     points = spec.test_points()
     tests = tuple(

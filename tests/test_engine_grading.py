@@ -80,7 +80,8 @@ def test_bug_is_reported_with_shrunk_runnable_counterexample(toy_course, make_su
 
 
 def test_counterexample_of_a_raise_is_an_error_with_trimmed_traceback(toy_course, make_submission):
-    buggy = with_function("def scale(x):\n    if x.numel() > 2:\n        raise IndexError('too long')\n    return 2 * x")
+    buggy = with_function("def scale(x):\n    if x.numel() > 2:\n        raise IndexError('too long')\n"
+                          "    return 2 * x")
     _, tests = grade_source(toy_course, make_submission, buggy)
     t = tests["scale doubles"]
     assert t.status == "error"

@@ -26,6 +26,7 @@ def test_round_trip_of_every_plain_type():
         "mask": torch.tensor([True, False]),
         "scalar": torch.tensor(2.5),
         "empty": torch.zeros(0, 4),
+        "dtypes": [torch.float32, torch.float64, torch.int64],
         "nums": (1, 2.5, float("nan"), float("-inf"), None, True, "s"),
         7: ["nested", [1, [2]]],
     }
@@ -36,6 +37,7 @@ def test_round_trip_of_every_plain_type():
     assert back["nums"][:2] == (1, 2.5) and back["nums"][4:] == (None, True, "s")
     assert back["nums"][3] == float("-inf") and back["nums"][2] != back["nums"][2]
     assert back[7] == ["nested", [1, [2]]]
+    assert back["dtypes"] == [torch.float32, torch.float64, torch.int64]
 
 
 def test_non_contiguous_tensor_keeps_its_values():

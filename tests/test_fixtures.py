@@ -12,10 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from paths import FIXTURES
 
 from grader.grading import GradeOptions, grade_submission
-
-from .conftest import FIXTURES
 
 
 def _fixtures() -> list[Path]:

@@ -17,8 +17,8 @@ breaks the contract raises ``ValueError`` saying how.
 | factory | next-token distribution depends on |
 |---------|------------------------------------|
 | ``ngram_model(logits, bos)`` | the last ``logits.dim() - 1`` tokens (left-padded with ``bos``) |
-| ``tree_model(seed, vocab_size, bos, levels=0, dtype="float64")`` | the whole prefix (each prefix its own random row) |
-| ``rnn_model(seed, vocab_size, hidden_size, bos, scale=1.0, dtype="float64")`` | the whole prefix, through a tiny Elman RNN |
+| ``tree_model(seed, vocab_size, bos, levels=0, dtype="float64")`` | the whole prefix (its own random row) |
+| ``rnn_model(seed, vocab_size, hidden_size, bos, scale=1.0, dtype="float64")`` | the whole prefix (an Elman RNN) |
 """
 
 from __future__ import annotations

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 from hypothesis import strategies as st
 
@@ -96,7 +94,7 @@ def brute_force_best(step_fn, bos: int, eos: int, max_len: int) -> float:
     for step in range(max_len):
         rows = rows_of(step_fn, [tokens for tokens, _ in frontier])
         grown = []
-        for (tokens, score), row in zip(frontier, rows):
+        for (tokens, score), row in zip(frontier, rows, strict=True):
             for v, lp in enumerate(row):
                 if v == eos or step == max_len - 1:
                     best = max(best, score + lp)
@@ -133,7 +131,7 @@ def assert_same_beams(got, want, name: str = "beam_search") -> None:
     where = f"\n  got:      {_show(entries)}\n  expected: {_show(want)}"
     if len(entries) != len(want):
         raise Mismatch(f"{name}: returned {len(entries)} entries, expected {len(want)}" + where)
-    for i, ((tokens, score), (w_tokens, w_score)) in enumerate(zip(entries, want)):
+    for i, ((tokens, score), (w_tokens, w_score)) in enumerate(zip(entries, want, strict=True)):
         if tokens != w_tokens:
             raise Mismatch(f"{name}[{i}]: tokens {tokens}, expected {w_tokens}" + where)
         if abs(score - w_score) > SCORE_ATOL + SCORE_RTOL * abs(w_score):
@@ -257,13 +255,15 @@ def _(student, step_fn, bos, eos, vocab_size, beam_width, max_len, length_alpha)
         check(len(tokens) >= 2 and tokens[0] == bos,
               f"entry {i}: tokens {tokens} must start with bos = {bos} and hold at least one more token")
         check(eos not in tokens[1:-1], f"entry {i}: tokens {tokens} continue after eos = {eos}")
-        check(len(tokens) - 1 <= max_len, f"entry {i}: tokens {tokens} hold more than max_len = {max_len} tokens after bos")
+        check(len(tokens) - 1 <= max_len,
+              f"entry {i}: tokens {tokens} hold more than max_len = {max_len} tokens after bos")
         check(all(0 <= tok < vocab_size for tok in tokens), f"entry {i}: tokens {tokens} outside [0, {vocab_size})")
         want = oracle_log_prob(model, tokens) / (len(tokens) - 1) ** length_alpha
         assert_close(score, want, rtol=SCORE_RTOL, atol=SCORE_ATOL,
                      name=f"entry {i} score (log-probability of {tokens} / {len(tokens) - 1}**{length_alpha})")
     scores = [score for _, score in entries]
-    check(all(a >= b for a, b in zip(scores, scores[1:])), f"scores are not sorted highest first: {scores}")
+    check(all(a >= b for a, b in zip(scores[:-1], scores[1:], strict=True)),
+          f"scores are not sorted highest first: {scores}")
     check(len({tuple(tokens) for tokens, _ in entries}) == len(entries),
           f"the same sequence is returned twice: {[tokens for tokens, _ in entries]}")
 

@@ -6,12 +6,12 @@ cast), so only the *distribution* is checked. Every check below fails a correct
 implementation with probability at most ``P_CHECK`` (one side of one statistic), derived
 from the sampling distribution (not from a simulation):
 
-| statistic (n iid draws)          | normal N(0, s^2)                          | uniform U(-b, b), s^2 = b^2/3            |
-|----------------------------------|-------------------------------------------|-------------------------------------------|
-| mean                             | exactly N(0, s^2/n): |mean| <= z s/sqrt(n)| Hoeffding: |mean| <= b sqrt(2 ln(2/p)/n) |
-| m2 = mean(w^2) (the mean is 0)   | chi2_n/n: Laurent-Massart (2000)          | w^2 in [0, b^2]: Hoeffding                |
-| kurtosis m4/m2^2 (3 vs 1.8)      | m4 lower tail (w^4 >= 0, E w^8 = 105 s^8) | w^4 in [0, b^4]: Hoeffding                |
-| support |w| <= b, max |w| near b | -                                         | P(max w < b(1-d)) = (1-d/2)^n             |
+| statistic (n iid draws)  | normal N(0, s^2)                    | uniform U(-b, b), s^2 = b^2/3          |
+|--------------------------|-------------------------------------|----------------------------------------|
+| mean                     | exactly N(0, s^2/n): z s / sqrt(n)  | Hoeffding: b sqrt(2 ln(2/p) / n)       |
+| m2 = mean(w^2) (mean 0)  | chi2_n / n: Laurent-Massart (2000)  | w^2 in [0, b^2]: Hoeffding             |
+| kurtosis m4 / m2^2       | m4 lower tail (w^4 >= 0, Maurer)    | w^4 in [0, b^4]: Hoeffding             |
+| support                  | -                                   | P(max w < b(1-d)) = (1-d/2)^n          |
 
 A test that checks k samples therefore fails a correct submission with probability at most
 ``k * CHECKS_PER_SAMPLE * P_CHECK`` (union bound); every test keeps that below 1e-6.
@@ -55,8 +55,9 @@ def kurtosis_envelope(n: int) -> tuple[float, float]:
     return normal_m4 / normal_m2**2, uniform_m4 / uniform_m2**2
 
 
-def check_sample(w: torch.Tensor, *, kind: str, std: float | None = None, bound: float | None = None,
-                 label: str) -> None:
+def check_sample(
+    w: torch.Tensor, *, kind: str, std: float | None = None, bound: float | None = None, label: str
+) -> None:
     """``w`` looks like iid draws of N(0, std^2) (kind "normal") or U(-bound, bound) ("uniform")."""
     v = w.detach().to("cpu", torch.float64).flatten()
     n = v.numel()
@@ -82,29 +83,38 @@ def check_sample(w: torch.Tensor, *, kind: str, std: float | None = None, bound:
         m2_lo, m2_hi = var - h, var + h
     what = f"{label}: {n} draws"
     check(math.isfinite(mean) and math.isfinite(m2), f"{what} contain NaN or Inf")
-    check(abs(mean) <= mean_tol,
-          f"{what} have mean {mean:.4g}; a zero-mean init gives |mean| <= {mean_tol:.3g} "
-          f"(false-fail probability {P_CHECK:g})")
-    check(m2_lo <= m2 <= m2_hi,
-          f"{what} have variance (mean of w^2) {m2:.5g}, expected {var:.5g} "
-          f"(accepted [{m2_lo:.5g}, {m2_hi:.5g}], false-fail probability {2 * P_CHECK:g}); "
-          f"that is {m2 / var:.3f} times the expected variance")
+    check(
+        abs(mean) <= mean_tol,
+        f"{what} have mean {mean:.4g}; a zero-mean init gives |mean| <= {mean_tol:.3g} "
+        f"(false-fail probability {P_CHECK:g})",
+    )
+    check(
+        m2_lo <= m2 <= m2_hi,
+        f"{what} have variance (mean of w^2) {m2:.5g}, expected {var:.5g} "
+        f"(accepted [{m2_lo:.5g}, {m2_hi:.5g}], false-fail probability {2 * P_CHECK:g}); "
+        f"that is {m2 / var:.3f} times the expected variance",
+    )
     if kind == "normal":
-        check(kurt > KURTOSIS_SPLIT,
-              f"{what} have kurtosis {kurt:.3f}: the draws look uniform, not normal "
-              f"(normal: 3, uniform: 1.8; a normal sample stays above {low_k:.2f} "
-              f"except with probability {2 * P_CHECK:g})")
+        check(
+            kurt > KURTOSIS_SPLIT,
+            f"{what} have kurtosis {kurt:.3f}: the draws look uniform, not normal "
+            f"(normal: 3, uniform: 1.8; a normal sample stays above {low_k:.2f} "
+            f"except with probability {2 * P_CHECK:g})",
+        )
     else:
-        check(kurt < KURTOSIS_SPLIT,
-              f"{what} have kurtosis {kurt:.3f}: the draws look normal, not uniform "
-              f"(uniform: 1.8, normal: 3; a uniform sample stays below {high_k:.2f} "
-              f"except with probability {2 * P_CHECK:g})")
+        check(
+            kurt < KURTOSIS_SPLIT,
+            f"{what} have kurtosis {kurt:.3f}: the draws look normal, not uniform "
+            f"(uniform: 1.8, normal: 3; a uniform sample stays below {high_k:.2f} "
+            f"except with probability {2 * P_CHECK:g})",
+        )
         top, bottom = float(v.max()), float(v.min())
         limit = bound * (1.0 + BOUND_SLACK)
-        check(max(top, -bottom) <= limit,
-              f"{what} reach {max(top, -bottom):.6g}, outside the bound +-{bound:.6g}")
+        check(max(top, -bottom) <= limit, f"{what} reach {max(top, -bottom):.6g}, outside the bound +-{bound:.6g}")
         # P(max < b(1 - d)) = (1 - d/2)^n <= exp(-n d / 2) = P_CHECK  =>  d = 2 t / n
         d = 2.0 * t / n
-        check(top >= bound * (1.0 - d) and -bottom >= bound * (1.0 - d),
-              f"{what} span [{bottom:.6g}, {top:.6g}]; U(-b, b) with b = {bound:.6g} reaches within "
-              f"{d:.1e}*b of both ends (false-fail probability {2 * P_CHECK:g})")
+        check(
+            top >= bound * (1.0 - d) and -bottom >= bound * (1.0 - d),
+            f"{what} span [{bottom:.6g}, {top:.6g}]; U(-b, b) with b = {bound:.6g} reaches within "
+            f"{d:.1e}*b of both ends (false-fail probability {2 * P_CHECK:g})",
+        )

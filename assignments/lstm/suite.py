@@ -177,13 +177,13 @@ def _(student, x, h, W_ih, W_hh, b_ih, b_hh):
     got = student.lstm_gates(x, h, W_ih, W_hh, b_ih, b_hh)
     check(isinstance(got, (tuple, list)) and len(got) == 4,
           f"lstm_gates must return a tuple (i, f, g, o), got {type(got).__name__}")
-    for name, gate, (lo, hi) in zip("ifgo", got, [(0, 1), (0, 1), (-1, 1), (0, 1)]):
+    for name, gate, (lo, hi) in zip("ifgo", got, [(0, 1), (0, 1), (-1, 1), (0, 1)], strict=True):
         if isinstance(gate, torch.Tensor) and gate.numel():
             check(bool(((gate >= lo) & (gate <= hi)).all()),
                   f"gate {name} has values outside [{lo}, {hi}] (min {gate.min().item():.4g}, "
                   f"max {gate.max().item():.4g}): check its activation")
     want = [t.to(x.dtype) for t in gates_by_formula(x, h, W_ih, W_hh, b_ih, b_hh)]
-    for name, g_, w_ in zip("ifgo", got, want):
+    for name, g_, w_ in zip("ifgo", got, want, strict=True):
         assert_close(g_, w_, name=f"gate {name}")
 
 
@@ -224,7 +224,7 @@ def _(student, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     assert_close(out, want_out, name="output")
     assert_close(h_t, want_h, name="h_T")
     assert_close(c_t, want_c, name="c_T")
-    check(torch.equal(out[-1], h_t), "output[-1] must equal h_T (the last hidden state)")
+    assert_close(out[-1], h_t, name="output[-1] vs h_T (they must be the same last hidden state)")
 
 
 @suite.test(

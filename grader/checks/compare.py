@@ -135,7 +135,7 @@ def _compare_tensors(got: Any, want: torch.Tensor, *, rtol: float | None, atol: 
     if bool(nan_bad.any()) or bool((g_inf & ~w_inf).any()):
         nonfinite = (nan_bad | (g_inf & ~w_inf)).flatten().nonzero().flatten()[:8].tolist()
         where = [_index(i, w.shape) for i in nonfinite]
-        parts.append(f"got NaN/Inf at {where}")
+        parts.append(f"got NaN/Inf at {where}" if w.dim() else "got NaN/Inf for the scalar result")
         details["nonfinite_at"] = where
     if bool(val_bad.any()):
         flat_err = torch.where(val_bad, abs_err, torch.zeros_like(abs_err)).flatten()

@@ -9,6 +9,7 @@ not implemented) end the test at once through :class:`AbortTest`.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import traceback
 from collections.abc import Mapping
@@ -151,13 +152,17 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
     return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=counter["examples"])
 
 
+# Hypothesis may raise an exception group (Python 3.11+) when a failure is flaky.
+_EXCEPTION_GROUPS = tuple(g for g in (getattr(builtins, "BaseExceptionGroup", None),) if g is not None)
+
+
 def _failure_outcome(exc: BaseException, failures: list[_Failure], module_name: str, log: CallLog,
                      examples: int) -> TestOutcome:
     if not failures:
         # Not raised by the body: the strategy or the suite itself is broken. Fail loudly.
         raise exc
     last = failures[-1]
-    if isinstance(exc, (Flaky, HypothesisException)) or isinstance(exc, BaseExceptionGroup):
+    if isinstance(exc, (Flaky, HypothesisException, *_EXCEPTION_GROUPS)):
         note = " (the result changed when the same example was run again: is the code deterministic?)"
         exc_used, last = last.exc, failures[0]
     else:

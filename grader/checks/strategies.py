@@ -101,7 +101,8 @@ def int_tensors(
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
-def seeded_tensor(shape: Sequence[int], seed: int, *, dtype: torch.dtype = torch.float64, scale: float = 1.0) -> torch.Tensor:
+def seeded_tensor(shape: Sequence[int], seed: int, *, dtype: torch.dtype = torch.float64,
+                  scale: float = 1.0) -> torch.Tensor:
     """A normal tensor from an explicit seed: for large inputs where element shrinking is useless."""
     gen = torch.Generator().manual_seed(int(seed))
     return torch.randn(tuple(shape), generator=gen, dtype=torch.float64).mul_(scale).to(dtype)

@@ -33,3 +33,21 @@ def to_dict(result: SubmissionResult) -> dict[str, Any]:
 
 def write(result: SubmissionResult, path: str | Path) -> None:
     Path(path).write_text(json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n")
+
+
+def from_dict(data: dict[str, Any]) -> SubmissionResult:
+    """Rebuild a result from its grade JSON (as stored by ``grader batch``)."""
+    from grader.results import AssignmentResult, TestResult
+
+    def test(t: dict[str, Any]) -> TestResult:
+        fields = {k: t[k] for k in TestResult.__dataclass_fields__ if k in t}
+        fields["functions"] = tuple(fields.get("functions", ()))
+        return TestResult(**fields)
+
+    def assignment(a: dict[str, Any]) -> AssignmentResult:
+        fields = {k: a[k] for k in AssignmentResult.__dataclass_fields__ if k in a and k != "tests"}
+        return AssignmentResult(tests=tuple(test(t) for t in a.get("tests", [])), **fields)
+
+    fields = {k: data[k] for k in SubmissionResult.__dataclass_fields__ if k in data and k != "assignments"}
+    fields["warnings"] = tuple(fields.get("warnings", ()))
+    return SubmissionResult(assignments=tuple(assignment(a) for a in data.get("assignments", [])), **fields)

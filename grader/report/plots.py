@@ -76,7 +76,7 @@ def pass_rate_svg(labels: Sequence[str], rates: Sequence[float], *, title: str) 
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.set_title(title, fontsize=10, loc="left")
-        for yi, rate in zip(y, rates):
+        for yi, rate in zip(y, rates, strict=True):
             ax.text(min(rate, 0.88) + 0.01, yi, f"{rate:.0%}", va="center", fontsize=7)
         return _to_svg(fig)
 

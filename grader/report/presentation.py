@@ -181,15 +181,18 @@ def _rows(got: Any, expected: Any, differs: Any, prefix: tuple[int, ...]) -> lis
         gs = got if isinstance(got, list) else [got]
         es = expected if isinstance(expected, list) else [expected]
         marks = differs if isinstance(differs, list) else [differs] * len(es)
-        label = "[" + ", ".join(str(i) for i in prefix) + ", :]" if len(prefix) > 1 else (str(prefix[0]) if prefix else "")
+        if len(prefix) > 1:
+            label = "[" + ", ".join(str(i) for i in prefix) + ", :]"
+        else:
+            label = str(prefix[0]) if prefix else ""
         got_cells, expected_cells = [], []
-        for g, e, m in zip(gs, es, marks):
+        for g, e, m in zip(gs, es, marks, strict=False):
             g_text, e_text = format_pair(g, e) if m else (format_number(g), format_number(e))
             got_cells.append(Cell(g_text, bool(m)))
             expected_cells.append(Cell(e_text, bool(m)))
         return [(label, got_cells, expected_cells)]
     out = []
-    for i, (g, e) in enumerate(zip(got, expected)):
+    for i, (g, e) in enumerate(zip(got, expected, strict=False)):
         out.extend(_rows(g, e, differs[i] if isinstance(differs, list) else differs, prefix + (i,)))
     return out
 

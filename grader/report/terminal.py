@@ -8,6 +8,7 @@ terminal and honours ``NO_COLOR``.
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -27,7 +28,8 @@ def _first_failure(tests: tuple[TestResult, ...]) -> TestResult | None:
 
 def print_summary(result: SubmissionResult, console: Console | None = None, *, show_hidden_inputs: bool = True) -> None:
     console = console or Console()
-    table = Table(title=f"{result.submission}  ({result.mode}, grader {result.grader_version}, seed {result.seed})",
+    heading = f"{escape(result.submission)}  ({result.mode}, grader {result.grader_version}, seed {result.seed})"
+    table = Table(title=heading,
                   title_justify="left", show_lines=False)
     table.add_column("assignment")
     table.add_column("score", justify="right")
@@ -36,11 +38,13 @@ def print_summary(result: SubmissionResult, console: Console | None = None, *, s
     for a in result.assignments:
         failing = [t for t in a.tests if t.status != "passed"]
         if a.status != "graded":
-            note = a.message
+            note = escape(a.message)
         elif failing and all(not t.is_implemented for t in failing):
             note = f"{len(failing)} not implemented yet"
         else:
-            note = ", ".join(t.name for t in failing[:3]) + (f" (+{len(failing) - 3} more)" if len(failing) > 3 else "")
+            note = ", ".join(escape(t.name) for t in failing[:3])
+            if len(failing) > 3:
+                note += f" (+{len(failing) - 3} more)"
         style = _STATUS_STYLE.get(a.status, "")
         table.add_row(a.id, f"{a.score:g} / {a.max_score:g}", f"[{style}]{a.status}[/]", note)
     table.add_row("[bold]total[/]", f"[bold]{result.score:g} / {result.max_score:g}[/]", "", "")
@@ -51,9 +55,10 @@ def print_summary(result: SubmissionResult, console: Console | None = None, *, s
         failure = _first_failure(a.tests)
         if failure is None:
             continue
-        body = [f"[{_STATUS_STYLE.get(failure.status, '')}]{failure.status}[/]: {failure.message}"]
+        body = [f"[{_STATUS_STYLE.get(failure.status, '')}]{failure.status}[/]: {escape(failure.message)}"]
         if failure.hint:
-            body.append(f"[italic]hint:[/] {failure.hint}")
-        console.print(Panel("\n".join(body), title=f"{a.id}: {failure.name}", title_align="left", expand=False))
+            body.append(f"[italic]hint:[/] {escape(failure.hint)}")
+        console.print(Panel("\n".join(body), title=escape(f"{a.id}: {failure.name}"), title_align="left",
+                            expand=False))
         if failure.counterexample and (failure.visibility == "visible" or show_hidden_inputs):
             console.print(Syntax(failure.counterexample, "python", word_wrap=True))

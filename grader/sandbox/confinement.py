@@ -160,6 +160,8 @@ def confine(config: dict[str, Any], *, namespaced: bool, uid_seed: int, keep_fd:
         try:
             identity.drop_privileges(uid)
             report["unprivileged_user"] = ""
+            if namespaced:  # a change of credentials clears the parent-death signal
+                namespaces.die_with_parent(9)
         except OSError as exc:
             report["unprivileged_user"] = f"could not switch to uid {uid}: {exc}"
     elif is_root:

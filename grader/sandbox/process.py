@@ -282,8 +282,8 @@ class Worker:
                 except (ProcessLookupError, PermissionError, OSError):
                     pass
             process.join(timeout=5.0)
-            if self.protections.get("pid_namespace") and not self.protections.get("unprivileged_user"):
-                kill_user_processes(worker_uid(pid))
+            if self.protections and not self.protections.get("unprivileged_user"):
+                kill_user_processes(worker_uid(pid))  # a backstop for the PID namespace
         if self._conn is not None:
             try:
                 self._conn.close()

@@ -14,6 +14,7 @@ sends, only send wrong numbers.
 | ``{"$tuple": [...]}``                             | ``tuple``                      |
 | ``{"$dict": [[key, value], ...]}``                | ``dict`` with non-string keys  |
 | ``{"$build": [module_path, factory, data]}``      | a BuildSpec (grader to worker) |
+| ``{"$dtype": "float64"}``                         | ``torch.dtype``                |
 | ``{"$gen": [device, state tensor marker]}``       | ``torch.Generator`` (same state)|
 | ``{"$f": "nan" | "inf" | "-inf"}``                | a non-finite ``float``         |
 | ``{"$opaque": [type_name, repr]}``                | :class:`Opaque`                |
@@ -120,6 +121,8 @@ class _Encoder:
             return {"$dict": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()]}
         if kind is BuildSpec:
             return {"$build": [value.module_path, value.factory, self.encode(value.data, depth + 1)]}
+        if kind is torch.dtype and value in _DTYPE_NAMES:
+            return {"$dtype": _DTYPE_NAMES[value]}
         if kind is torch.Generator:
             return {"$gen": [str(value.device), self.tensor(value.get_state())]}
         return self.other(value)
@@ -199,6 +202,10 @@ class _Decoder:
                     raise WireError("unhashable dict key")
                 out[k] = self.decode(pair[1], depth + 1)
             return out
+        if key == "$dtype":
+            if not isinstance(payload, str) or payload not in _DTYPES:
+                raise WireError(f"unknown dtype {payload!r}")
+            return _DTYPES[payload]
         if key == "$gen" and isinstance(payload, list) and len(payload) == 2:
             device = _checked_device(payload[0]) if self.device is None else self.device
             state = self.marker("$t", payload[1].get("$t") if isinstance(payload[1], dict) else None, depth)

@@ -32,10 +32,10 @@ def _pair(got, n: int, what: str):
 
 @st.composite
 def mlp_case(draw, activations=st.sampled_from(ACTIVATIONS), dtypes=gst.float_dtypes(),
-             elements=None, max_layers=3, min_layers=1):
+             elements=None, max_layers=3, min_layers=1, max_side=5):
     dtype = draw(dtypes)
     n = draw(gst.dims(1, 4))
-    sizes = draw(st.lists(gst.dims(1, 5), min_size=min_layers + 1, max_size=max_layers + 1))
+    sizes = draw(st.lists(gst.dims(1, max_side), min_size=min_layers + 1, max_size=max_layers + 1))
     params = []
     for d_in, d_out in zip(sizes, sizes[1:]):
         W = draw(gst.tensors((d_out, d_in), dtype=dtype, elements=_floats(-1.5, 1.5) if elements is None else elements))
@@ -211,11 +211,12 @@ def _(student, logits, y):
     loss, dl = _pair(student.softmax_cross_entropy(logits, y), 2, "softmax_cross_entropy")
     want_loss, want_dl = ref.softmax_cross_entropy(logits.double(), y)
     assert_close(loss, want_loss.to(logits.dtype), name="loss", scale=_magnitude(logits))
-    assert_close(dl, want_dl.to(logits.dtype), name="dlogits")
+    assert_close(dl, want_dl.to(logits.dtype), name="dlogits", scale=_magnitude(logits))
     check(bool(torch.isfinite(loss)) and float(loss) >= -1e-6 * _magnitude(logits),
           f"loss must be finite and >= 0, got {float(loss)!r}")
     row_sums = dl.double().sum(dim=1)
-    check(bool((row_sums.abs() <= 1e-5).all()), f"each row of dlogits must sum to 0, got row sums {row_sums.tolist()}")
+    tol = (1e-5 if logits.dtype == torch.float32 else 1e-12) * _magnitude(logits)
+    check(bool((row_sums.abs() <= tol).all()), f"each row of dlogits must sum to 0, got row sums {row_sums.tolist()}")
 
 
 @suite.test(
@@ -232,8 +233,8 @@ def _(student, logits, y):
     want_loss, want_dl = ref.softmax_cross_entropy(logits, y)
     assert_close(loss1, want_loss, name="loss", scale=5.0)
     assert_close(loss2, want_loss, name="loss of the batch repeated twice (a mean, not a sum)", scale=5.0)
-    assert_close(dl2, torch.cat([want_dl, want_dl]) / 2, name="dlogits of the batch repeated twice (1/N)")
-    assert_close(dl1, want_dl, name="dlogits")
+    assert_close(dl2, torch.cat([want_dl, want_dl]) / 2, name="dlogits of the batch repeated twice (1/N)", scale=5.0)
+    assert_close(dl1, want_dl, name="dlogits", scale=5.0)
 
 
 # ---------------------------------------------------------------- the MLP
@@ -260,15 +261,15 @@ def _(student, x, y, params, activation):
 
 
 @suite.test(
-    "mlp_forward and mlp_loss_and_grads raise ValueError for an unknown activation",
-    functions=("mlp_forward", "mlp_loss_and_grads"),
+    "mlp_forward raises ValueError for an unknown activation",
+    functions=("mlp_forward",),
     points=0.5,
     inputs=mlp_case(min_layers=2, max_layers=2, activations=st.sampled_from(["gelu", "leaky_relu", "identity", "softplus"])),
     max_examples=4,
 )
 def _(student, x, y, params, activation):
+    # only mlp_forward: the SPEC documents the ValueError there
     assert_raises(ValueError, student.mlp_forward, x, params, activation)
-    assert_raises(ValueError, student.mlp_loss_and_grads, x, y, params, activation)
 
 
 @suite.test(
@@ -312,8 +313,9 @@ def _(student, x, y, params, activation):
     "mlp_loss_and_grads agrees with central finite differences of mlp_forward's loss (float64)",
     functions=("mlp_loss_and_grads",),
     points=1,
-    inputs=mlp_case(activations=st.sampled_from(["sigmoid", "tanh"]), dtypes=st.just(torch.float64), max_layers=2),
-    max_examples=8,
+    inputs=mlp_case(activations=st.sampled_from(["sigmoid", "tanh"]), dtypes=st.just(torch.float64), max_layers=2,
+                    max_side=3),
+    max_examples=6,
 )
 def _(student, x, y, params, activation):
     def loss_at(p):

@@ -56,7 +56,7 @@ def beam_search(step_fn: StepFn, bos: int, eos: int, beam_width: int, max_len: i
         rows = _next_log_probs(step_fn, [tokens for tokens, _ in live])
         candidates = [
             (tokens + [v], score + row[v])
-            for (tokens, score), row in zip(live, rows)
+            for (tokens, score), row in zip(live, rows, strict=True)
             for v in range(len(row))
         ]
         kept = sorted(candidates, key=lambda c: c[1], reverse=True)[:beam_width]  # stable

@@ -84,7 +84,7 @@ def assert_same_beams(got, want) -> None:
     where = f"\n  got:      {_show(entries)}\n  expected: {_show(want)}"
     if len(entries) != len(want):
         raise Mismatch(f"beam_search returned {len(entries)} entries, expected {len(want)}" + where)
-    for i, ((tokens, score), (w_tokens, w_score)) in enumerate(zip(entries, want)):
+    for i, ((tokens, score), (w_tokens, w_score)) in enumerate(zip(entries, want, strict=True)):
         if tokens != w_tokens:
             raise Mismatch(f"beam_search[{i}]: tokens {tokens}, expected {w_tokens}" + where)
         if abs(score - w_score) > SCORE_ATOL + SCORE_RTOL * abs(w_score):

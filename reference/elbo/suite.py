@@ -10,7 +10,7 @@ se = sd(d) / sqrt(S), with sd the sample standard deviation. By the CLT, for a c
 submission P(|mean(d) - KL| > 5.3 se) ~= 2 * Phi(-5.3) ~= 1.2e-7 per row; with at most
 3 rows x 30 cases per run the false-fail probability is below 1e-5 (and, the seeds being
 fixed, a run is deterministic: the same submission always gets the same verdict). An extra
-1e-7 (float64) / 1e-4 (float32) relative slack absorbs rounding.
+1e-6 (float64) / 1e-4 (float32) slack, times (1 + |KL|), absorbs rounding.
 
 Linear-Gaussian ELBO test
 -------------------------
@@ -22,7 +22,8 @@ ELBO(q) = E_q[log p(x | z)] - KL(q || N(0, I)) is built from the submission's
 reparameterize, gaussian_log_likelihood and gaussian_kl; the expectation is computed EXACTLY
 by 3-point Gauss-Hermite quadrature (z_k = reparameterize(mu, logvar, node_k); exact for
 polynomials of degree <= 5, and log p(x | z) is quadratic in z). Everything is float64, so
-the identity holds to rounding: tolerance 1e-9 times the sum of the magnitudes involved.
+the identity holds to rounding: tolerance 1e-6 (a float32 constant such as log 2 pi is off by
+3e-8) plus 1e-9 times the sum of the magnitudes involved.
 """
 
 from __future__ import annotations
@@ -52,8 +53,11 @@ def _scale(t: torch.Tensor) -> float:
     return max(1.0, float(t.abs().max())) if t.numel() else 1.0
 
 
-def _bern_atol(dtype) -> float | None:
-    return 1e-8 if dtype == torch.float64 else None
+def _atol(dtype) -> float:
+    """Absolute tolerance 1e-6 for float64, 5e-5 for float32 (see the visible suite: float32
+    constants such as log(2 pi) or log S, torch's softplus threshold, cancelling sums); every
+    targeted bug is off by far more."""
+    return 1e-6 if dtype == torch.float64 else 5e-5
 
 
 @st.composite
@@ -84,8 +88,9 @@ def reparam_case(draw) -> dict:
     max_examples=25,
 )
 def _(student, mu, logvar, eps):
-    assert_close(student.reparameterize(mu, logvar, eps), ref.reparameterize(mu, logvar, eps), name="z")
-    assert_close(student.gaussian_kl(mu, logvar), ref.gaussian_kl(mu, logvar), name="KL")
+    assert_close(student.reparameterize(mu, logvar, eps), ref.reparameterize(mu, logvar, eps), atol=_atol(mu.dtype),
+                 name="z")
+    assert_close(student.gaussian_kl(mu, logvar), ref.gaussian_kl(mu, logvar), atol=_atol(mu.dtype), name="KL")
 
 
 @st.composite
@@ -118,7 +123,7 @@ def _(student, x, logits):
         check(bool(torch.isfinite(got).all()), "bernoulli_log_likelihood returned NaN or Inf "
               f"(|logits| up to {_scale(logits):g})")
     assert_close(got, ref.bernoulli_log_likelihood(x, logits), scale=_scale(logits),
-                 atol=_bern_atol(x.dtype), name="log-likelihood")
+                 atol=_atol(x.dtype), name="log-likelihood")
 
 
 @st.composite
@@ -143,7 +148,7 @@ def gaussian_ll_case(draw) -> dict:
 )
 def _(student, x, mean, logvar):
     assert_close(student.gaussian_log_likelihood(x, mean, logvar), ref.gaussian_log_likelihood(x, mean, logvar),
-                 name="log-likelihood")
+                 atol=_atol(x.dtype), name="log-likelihood")
 
 
 @st.composite
@@ -170,9 +175,9 @@ def vae_case(draw) -> dict:
 def _(student, x, logits, mu, logvar):
     scale = _scale(logits)
     assert_close(student.elbo(x, logits, mu, logvar), ref.elbo(x, logits, mu, logvar), scale=scale,
-                 atol=_bern_atol(x.dtype), name="elbo")
+                 atol=_atol(x.dtype), name="elbo")
     assert_close(student.vae_loss(x, logits, mu, logvar), ref.vae_loss(x, logits, mu, logvar), scale=scale,
-                 atol=_bern_atol(x.dtype), name="vae_loss")
+                 atol=_atol(x.dtype), name="vae_loss")
 
 
 @st.composite
@@ -205,14 +210,15 @@ def _(student, log_weights, kind):
     if kind == "random":
         check(isinstance(got, torch.Tensor) and tuple(got.shape) == (log_weights.shape[1],),
               f"expected a tensor of shape ({log_weights.shape[1]},), one bound per column")
-        tol = 1e-5 if log_weights.dtype == torch.float32 else 1e-9
-        slack = tol * (1 + mean.abs())
+        slack = 1e-5 * (1 + mean.abs()) if log_weights.dtype == torch.float32 else 1e-6 + 1e-9 * mean.abs()
         check(bool((got - mean >= -slack).all()),
               "the bound must be >= the mean of the log-weights (Jensen), got "
               f"{got.tolist()} < {mean.tolist()}")
-    assert_close(got, ref.importance_weighted_bound(log_weights), scale=_scale(log_weights), name="bound")
+    assert_close(got, ref.importance_weighted_bound(log_weights), scale=_scale(log_weights),
+                 atol=_atol(log_weights.dtype), name="bound")
     if kind != "random":
-        assert_close(got, mean, scale=_scale(log_weights), name=f"bound ({kind}: should equal the log-weight)")
+        assert_close(got, mean, scale=_scale(log_weights), atol=_atol(log_weights.dtype),
+                     name=f"bound ({kind}: should equal the log-weight)")
 
 
 @st.composite
@@ -239,7 +245,8 @@ def _(student, log_weights):
     if isinstance(got, torch.Tensor):
         check(bool(torch.isfinite(got).all()), "importance_weighted_bound returned NaN or Inf for log-weights "
               f"of magnitude {_scale(log_weights):g}")
-    assert_close(got, ref.importance_weighted_bound(log_weights), scale=_scale(log_weights), name="bound")
+    assert_close(got, ref.importance_weighted_bound(log_weights), scale=_scale(log_weights),
+                 atol=_atol(log_weights.dtype), name="bound")
 
 
 MC_SAMPLES = 4000
@@ -283,7 +290,7 @@ def _(student, mu, logvar, seed):
     kl = student.gaussian_kl(mu, logvar)
     check(isinstance(kl, torch.Tensor) and tuple(kl.shape) == (n,), f"gaussian_kl must return shape ({n},)")
     kl64 = kl.double()
-    rel = 1e-4 if mu.dtype == torch.float32 else 1e-7
+    rel = 1e-4 if mu.dtype == torch.float32 else 1e-6
     bound = Z_CRIT * se + rel * (1 + kl64.abs())
     err = (estimate - kl64).abs()
     check(bool(torch.isfinite(kl64).all()) and bool((err <= bound).all()),
@@ -313,9 +320,12 @@ def linear_gaussian_case(draw) -> dict:
     functions=("reparameterize", "gaussian_log_likelihood", "gaussian_kl"),
     points=1.5,
     inputs=linear_gaussian_case(),
-    examples=[{"x": torch.tensor([[1.0, -2.0]], dtype=torch.float64), "a": torch.tensor([2.0, 0.5], dtype=torch.float64),
-               "b": torch.tensor([0.0, 1.0], dtype=torch.float64), "log_s2": torch.tensor([0.0, -1.0], dtype=torch.float64),
-               "mu": torch.tensor([[0.0, 0.0]], dtype=torch.float64), "logvar": torch.tensor([[0.0, 0.0]], dtype=torch.float64)}],
+    examples=[{"x": torch.tensor([[1.0, -2.0]], dtype=torch.float64),
+               "a": torch.tensor([2.0, 0.5], dtype=torch.float64),
+               "b": torch.tensor([0.0, 1.0], dtype=torch.float64),
+               "log_s2": torch.tensor([0.0, -1.0], dtype=torch.float64),
+               "mu": torch.tensor([[0.0, 0.0]], dtype=torch.float64),
+               "logvar": torch.tensor([[0.0, 0.0]], dtype=torch.float64)}],
     max_examples=20,
 )
 def _(student, x, a, b, log_s2, mu, logvar):
@@ -342,7 +352,7 @@ def _(student, x, a, b, log_s2, mu, logvar):
     gap_want = 0.5 * (torch.log(v) - q_lv + (torch.exp(q_lv) + (q_mu - m.repeat(2, 1)) ** 2) / v - 1).sum(dim=1)
     log_px2 = log_px.repeat(2)
     magnitude = ll.abs().sum(dim=0) + kl.double().abs() + log_px2.abs() + gap_want.abs()
-    tol = 1e-9 * (1 + magnitude)
+    tol = 1e-6 + 1e-9 * magnitude
     check(bool((elbo <= log_px2 + tol).all()),
           f"ELBO {elbo[:n].tolist()} exceeds log p(x) {log_px.tolist()}: the ELBO must be a lower bound")
     check(bool(((elbo[n:] - log_px).abs() <= tol[n:]).all()),

@@ -33,8 +33,15 @@ RTOL = 1e-6
     functions=("fan_in_fan_out",),
     points=1,
     inputs=st.fixed_dictionaries({"shape": st.integers(2, 5).flatmap(lambda k: gst.shapes(k, 1, 40))}),
-    examples=[{"shape": (1, 1)}, {"shape": (64, 3, 7, 7)}, {"shape": (16, 8, 3, 3, 3)}, {"shape": (5, 7, 1)},
-              {"shape": (10, 20, 1, 1)}, {"shape": (128, 512)}, {"shape": (3, 1, 2, 9)}],
+    examples=[
+        {"shape": (1, 1)},
+        {"shape": (64, 3, 7, 7)},
+        {"shape": (16, 8, 3, 3, 3)},
+        {"shape": (5, 7, 1)},
+        {"shape": (10, 20, 1, 1)},
+        {"shape": (128, 512)},
+        {"shape": (3, 1, 2, 9)},
+    ],
     max_examples=25,
 )
 def _(student, shape):
@@ -46,9 +53,12 @@ def _(student, shape):
 
 @st.composite
 def formula_case(draw):
-    return {"fan_in": draw(st.integers(1, 100_000)), "fan_out": draw(st.integers(1, 100_000)),
-            "gain": draw(st.one_of(st.sampled_from([1.0, 0.5, 5.0 / 3.0]), gst.log_uniform(1e-2, 1e2))),
-            "slope": draw(st.one_of(st.sampled_from([0.0, 0.01, 0.1, 1.0, 5.0]), st.floats(0.0, 10.0)))}
+    return {
+        "fan_in": draw(st.integers(1, 100_000)),
+        "fan_out": draw(st.integers(1, 100_000)),
+        "gain": draw(st.one_of(st.sampled_from([1.0, 0.5, 5.0 / 3.0]), gst.log_uniform(1e-2, 1e2))),
+        "slope": draw(st.one_of(st.sampled_from([0.0, 0.01, 0.1, 1.0, 5.0]), st.floats(0.0, 10.0))),
+    }
 
 
 @suite.test(
@@ -56,21 +66,32 @@ def formula_case(draw):
     functions=("xavier_std", "xavier_uniform_bound", "kaiming_std", "kaiming_uniform_bound"),
     points=1.5,
     inputs=formula_case(),
-    examples=[{"fan_in": 1, "fan_out": 1, "gain": 1.0, "slope": 0.0},
-              {"fan_in": 1600, "fan_out": 800, "gain": 1.0, "slope": 0.0},
-              {"fan_in": 75, "fan_out": 300, "gain": 5.0 / 3.0, "slope": 0.2},
-              {"fan_in": 3, "fan_out": 100_000, "gain": 0.5, "slope": 1.0}],
+    examples=[
+        {"fan_in": 1, "fan_out": 1, "gain": 1.0, "slope": 0.0},
+        {"fan_in": 1600, "fan_out": 800, "gain": 1.0, "slope": 0.0},
+        {"fan_in": 75, "fan_out": 300, "gain": 5.0 / 3.0, "slope": 0.2},
+        {"fan_in": 3, "fan_out": 100_000, "gain": 0.5, "slope": 1.0},
+    ],
     max_examples=30,
 )
 def _(student, fan_in, fan_out, gain, slope):
     calls = [
-        (f"xavier_std({fan_in}, {fan_out}, {gain})", student.xavier_std(fan_in, fan_out, gain),
-         ref.xavier_std(fan_in, fan_out, gain)),
-        (f"xavier_uniform_bound({fan_in}, {fan_out}, {gain})", student.xavier_uniform_bound(fan_in, fan_out, gain),
-         ref.xavier_uniform_bound(fan_in, fan_out, gain)),
+        (
+            f"xavier_std({fan_in}, {fan_out}, {gain})",
+            student.xavier_std(fan_in, fan_out, gain),
+            ref.xavier_std(fan_in, fan_out, gain),
+        ),
+        (
+            f"xavier_uniform_bound({fan_in}, {fan_out}, {gain})",
+            student.xavier_uniform_bound(fan_in, fan_out, gain),
+            ref.xavier_uniform_bound(fan_in, fan_out, gain),
+        ),
         (f"kaiming_std({fan_in}, {slope})", student.kaiming_std(fan_in, slope), ref.kaiming_std(fan_in, slope)),
-        (f"kaiming_uniform_bound({fan_in}, {slope})", student.kaiming_uniform_bound(fan_in, slope),
-         ref.kaiming_uniform_bound(fan_in, slope)),
+        (
+            f"kaiming_uniform_bound({fan_in}, {slope})",
+            student.kaiming_uniform_bound(fan_in, slope),
+            ref.kaiming_uniform_bound(fan_in, slope),
+        ),
         (f"xavier_std({fan_in}, {fan_out})", student.xavier_std(fan_in, fan_out), ref.xavier_std(fan_in, fan_out)),
         (f"kaiming_uniform_bound({fan_in})", student.kaiming_uniform_bound(fan_in), ref.kaiming_uniform_bound(fan_in)),
     ]
@@ -89,7 +110,7 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     points=1.5,
     inputs=None,
     hint="Pass generator=generator to every random call (torch.randn, torch.rand, Tensor.normal_/uniform_); "
-         "the global RNG (torch.randn without a generator, torch.nn.Linear's own init) is not allowed.",
+    "the global RNG (torch.randn without a generator, torch.nn.Linear's own init) is not allowed.",
 )
 def _(student):
     shape = (24, 12, 3)
@@ -101,19 +122,26 @@ def _(student):
         again = student.init_weight(shape, scheme, torch.Generator().manual_seed(seed))
         other = student.init_weight(shape, scheme, torch.Generator().manual_seed(seed + 1))
         check(isinstance(first, torch.Tensor), f"init_weight returned {type(first).__name__}, expected a tensor")
-        check(_same(first, again),
-              f"init_weight({shape}, {scheme!r}) gave different tensors for two generators with the same "
-              "seed: the draws do not (only) come from the generator")
-        check(not _same(first, other),
-              f"init_weight({shape}, {scheme!r}) gave the same tensor for seeds {seed} and {seed + 1}: "
-              "the generator passed in is ignored")
+        check(
+            _same(first, again),
+            f"init_weight({shape}, {scheme!r}) gave different tensors for two generators with the same "
+            "seed: the draws do not (only) come from the generator",
+        )
+        check(
+            not _same(first, other),
+            f"init_weight({shape}, {scheme!r}) gave the same tensor for seeds {seed} and {seed + 1}: "
+            "the generator passed in is ignored",
+        )
 
 
 @st.composite
 def dtype_case(draw):
-    return {"shape": draw(st.integers(2, 4).flatmap(lambda k: gst.shapes(k, 1, 6))),
-            "scheme": draw(st.sampled_from(SCHEMES)), "dtype": draw(gst.float_dtypes()),
-            "seed": draw(st.integers(0, 2**20))}
+    return {
+        "shape": draw(st.integers(2, 4).flatmap(lambda k: gst.shapes(k, 1, 6))),
+        "scheme": draw(st.sampled_from(SCHEMES)),
+        "dtype": draw(gst.float_dtypes()),
+        "seed": draw(st.integers(0, 2**20)),
+    }
 
 
 @suite.test(
@@ -121,9 +149,11 @@ def dtype_case(draw):
     functions=("init_weight",),
     points=1,
     inputs=dtype_case(),
-    examples=[{"shape": (1, 1), "scheme": "kaiming_uniform", "dtype": torch.float64, "seed": 1},
-              {"shape": (3, 2, 1, 1), "scheme": "xavier_normal", "dtype": torch.float64, "seed": 2},
-              {"shape": (2, 5), "scheme": "xavier_uniform", "dtype": torch.float32, "seed": 3}],
+    examples=[
+        {"shape": (1, 1), "scheme": "kaiming_uniform", "dtype": torch.float64, "seed": 1},
+        {"shape": (3, 2, 1, 1), "scheme": "xavier_normal", "dtype": torch.float64, "seed": 2},
+        {"shape": (2, 5), "scheme": "xavier_uniform", "dtype": torch.float32, "seed": 3},
+    ],
     max_examples=25,
 )
 def _(student, shape, scheme, dtype, seed, device):
@@ -137,11 +167,17 @@ def _(student, shape, scheme, dtype, seed, device):
     check(isinstance(w, torch.Tensor), f"{name} returned {type(w).__name__}, expected a tensor")
     check(tuple(w.shape) == shape, f"{name} has shape {tuple(w.shape)}, expected {shape}")
     check(w.dtype == dtype, f"{name} has dtype {w.dtype}, expected {dtype}")
-    check(w.device.type == torch.device(device).type, f"{name} is on {w.device}, expected the generator's device {device}")
+    check(
+        w.device.type == torch.device(device).type, f"{name} is on {w.device}, expected the generator's device {device}"
+    )
     check(bool(torch.isfinite(w).all()), f"{name} contains NaN or Inf")
     if scheme.endswith("uniform"):
         fan_in, fan_out = ref.fan_in_fan_out(shape)
-        b = ref.xavier_uniform_bound(fan_in, fan_out) if scheme == "xavier_uniform" else ref.kaiming_uniform_bound(fan_in)
+        b = (
+            ref.xavier_uniform_bound(fan_in, fan_out)
+            if scheme == "xavier_uniform"
+            else ref.kaiming_uniform_bound(fan_in)
+        )
         top = float(w.abs().max())
         check(top <= b * (1 + stats.BOUND_SLACK), f"{name} reaches {top:.6g}, outside the bound +-{b:.6g}")
 
@@ -166,16 +202,19 @@ LINEAR_SHAPE = (128, 512)  # fan_in 512, fan_out 128: Xavier's 2/(in+out) is nei
     points=1.5,
     inputs=None,
     hint="Xavier uses both fans, 2/(fan_in+fan_out); Kaiming uses fan_in (the layout is (out, in)). "
-         "4 samples x 6 one-sided checks x 2e-8: false-fail probability below 5e-7.",
+    "4 samples x 6 one-sided checks x 2e-8: false-fail probability below 5e-7.",
 )
 def _(student):
     fan_in, fan_out = LINEAR_SHAPE[1], LINEAR_SHAPE[0]
     for k, scheme in enumerate(SCHEMES):
-        w = student.init_weight(LINEAR_SHAPE, scheme, torch.Generator().manual_seed(5000 + k),
-                                visible.dtype_arg(torch.float64))
-        check(isinstance(w, torch.Tensor) and w.dtype == torch.float64,
-              f"init_weight({LINEAR_SHAPE}, {scheme!r}, dtype=torch.float64) returned "
-              f"{getattr(w, 'dtype', type(w).__name__)}, expected a float64 tensor")
+        w = student.init_weight(
+            LINEAR_SHAPE, scheme, torch.Generator().manual_seed(5000 + k), visible.dtype_arg(torch.float64)
+        )
+        check(
+            isinstance(w, torch.Tensor) and w.dtype == torch.float64,
+            f"init_weight({LINEAR_SHAPE}, {scheme!r}, dtype=torch.float64) returned "
+            f"{getattr(w, 'dtype', type(w).__name__)}, expected a float64 tensor",
+        )
         check(tuple(w.shape) == LINEAR_SHAPE, f"init_weight({LINEAR_SHAPE}, {scheme!r}) has shape {tuple(w.shape)}")
         label = f"init_weight({LINEAR_SHAPE}, {scheme!r}, dtype=torch.float64)"
         if scheme == "xavier_normal":
@@ -194,7 +233,7 @@ def _(student):
     points=1.5,
     inputs=None,
     hint="Same experiment with U(-b, b) weights: the variance, not the distribution, sets the moments. "
-         "Keep x's dtype (float64 here) for the weights.",
+    "Keep x's dtype (float64 here) for the weights.",
 )
 def _(student):
     x = gst.seeded_tensor((visible.N_ROWS, visible.WIDTH), 2**31 + 99, dtype=torch.float64, scale=0.7)
@@ -209,7 +248,7 @@ def _(student):
     points=1,
     inputs=None,
     hint="Every weight comes from init_weight(..., generator): no torch.nn.Linear (its weight and bias "
-         "are drawn from the global RNG), no bias, no generator of your own.",
+    "are drawn from the global RNG), no bias, no generator of your own.",
 )
 def _(student):
     x = gst.seeded_tensor((8, 16), 2**31 + 5, dtype=torch.float32)
@@ -218,20 +257,27 @@ def _(student):
         first = student.relu_second_moments(x, 3, scheme, torch.Generator().manual_seed(seed))
         again = student.relu_second_moments(x, 3, scheme, torch.Generator().manual_seed(seed))
         other = student.relu_second_moments(x, 3, scheme, torch.Generator().manual_seed(seed + 1))
-        check(first == again,
-              f"relu_second_moments(x, 3, {scheme!r}) gave {first} then {again} for two generators with the "
-              "same seed: some randomness does not come from the generator")
-        check(first != other,
-              f"relu_second_moments(x, 3, {scheme!r}) gave {first} for seeds {seed} and {seed + 1}: "
-              "the generator passed in is ignored")
+        check(
+            first == again,
+            f"relu_second_moments(x, 3, {scheme!r}) gave {first} then {again} for two generators with the "
+            "same seed: some randomness does not come from the generator",
+        )
+        check(
+            first != other,
+            f"relu_second_moments(x, 3, {scheme!r}) gave {first} for seeds {seed} and {seed + 1}: "
+            "the generator passed in is ignored",
+        )
 
 
 @st.composite
 def small_depth_case(draw):
     n, d = draw(gst.dims(1, 5)), draw(gst.dims(1, 6))
-    return {"x": draw(gst.tensors((n, d), dtype=gst.float_dtypes(), min_value=-3, max_value=3)),
-            "depth": draw(st.integers(1, 4)), "scheme": draw(st.sampled_from(SCHEMES)),
-            "seed": draw(st.integers(0, 2**20))}
+    return {
+        "x": draw(gst.tensors((n, d), dtype=gst.float_dtypes(), min_value=-3, max_value=3)),
+        "depth": draw(st.integers(1, 4)),
+        "scheme": draw(st.sampled_from(SCHEMES)),
+        "seed": draw(st.integers(0, 2**20)),
+    }
 
 
 @suite.test(
@@ -239,8 +285,10 @@ def small_depth_case(draw):
     functions=("relu_second_moments",),
     points=1,
     inputs=small_depth_case(),
-    examples=[{"x": torch.zeros(2, 3), "depth": 2, "scheme": "kaiming_normal", "seed": 0},
-              {"x": torch.ones(1, 1, dtype=torch.float64), "depth": 3, "scheme": "xavier_uniform", "seed": 1}],
+    examples=[
+        {"x": torch.zeros(2, 3), "depth": 2, "scheme": "kaiming_normal", "seed": 0},
+        {"x": torch.ones(1, 1, dtype=torch.float64), "depth": 3, "scheme": "xavier_uniform", "seed": 1},
+    ],
     max_examples=20,
 )
 def _(student, x, depth, scheme, seed):
@@ -258,5 +306,4 @@ def _(student, x, depth, scheme, seed):
         d = x.shape[1]
         b = ref.xavier_uniform_bound(d, d) if scheme == "xavier_uniform" else ref.kaiming_uniform_bound(d)
         cap = float((b * x.double().abs().sum(1)).square().mean()) * (1 + 1e-5) + 1e-30
-        check(got[0] <= cap, f"{name}: layer 1 gives {got[0]:.6g}, impossible with |W| <= {b:.6g} "
-                             f"(at most {cap:.6g})")
+        check(got[0] <= cap, f"{name}: layer 1 gives {got[0]:.6g}, impossible with |W| <= {b:.6g} (at most {cap:.6g})")

@@ -1,0 +1,48 @@
+"""``grader batch ROOT --out DIR``: the command, with its progress bar and summary line."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from grader.batch.run import BatchOptions, run_batch
+from grader.course import load_course
+from grader.grading import GradeOptions
+
+
+@click.command()
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
+@click.option("--jobs", type=click.IntRange(1, 512), default=None, help="Grading processes (default: CPU count).")
+@click.option("--only", multiple=True, metavar="ID", help="Grade only this assignment (repeatable).")
+@click.option("--regrade", is_flag=True, help="Grade again even entries whose files and suite are unchanged.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (with --executor dask).")
+@click.option("--course", "course_dir", type=click.Path(file_okay=False), default=None, help="Course folder.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+def batch(root: str, out_dir: str, jobs: int | None, only: tuple[str, ...], regrade: bool, executor: str,
+          scheduler: str | None, course_dir: str | None, device: str) -> None:
+    """Grade every entry of ROOT (a folder or .zip each) into DIR: JSON, HTML, gradebook, dashboard."""
+    course = load_course(course_dir)
+    for assignment_id in only:
+        course.get(assignment_id)
+    console = Console(stderr=True, highlight=False)
+    options = BatchOptions(jobs=jobs or 0, regrade=regrade, executor=executor, scheduler=scheduler,
+                           grade=GradeOptions(only=only, device=device))
+    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
+        task = bar.add_task("batch", total=None, rate="")
+
+        def progress(event: str, done: int, total: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{done / elapsed:.2f}/s" if elapsed > 0 and done else ""
+            bar.update(task, total=total, completed=done, rate=rate)
+
+        summary = run_batch(root, out_dir, course, options, progress=progress)
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(summary.line())
+    for failure in summary.failed:
+        out.print(f"grader failure: {failure}")
+    out.print(f"dashboard: {summary.out_dir}/index.html")

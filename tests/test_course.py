@@ -1,0 +1,40 @@
+"""The bundled course keeps the grader's promise: the reference scores full marks on every
+test, the untouched stubs score 0 on every test, quietly."""
+
+from __future__ import annotations
+
+import pytest
+from paths import ROOT
+
+from grader.grading import GradeOptions, grade_submission
+
+SPEC_ASSIGNMENTS = ["backprop", "init_variance", "conv_shapes", "lstm", "elbo", "gan_loss", "iou", "beam_search"]
+
+
+def test_the_course_has_the_eight_assignments_of_the_spec(course):
+    assert [a.id for a in course.assignments] == sorted(SPEC_ASSIGNMENTS)
+    for a in course.assignments:
+        visible = [t for t in a.tests if t.visibility == "visible"]
+        hidden = [t for t in a.tests if t.visibility == "hidden"]
+        assert len(a.tests) >= 10, a.id
+        assert visible and hidden, a.id
+        assert a.max_score == 12.5
+
+
+@pytest.mark.parametrize("assignment_id", sorted(SPEC_ASSIGNMENTS))
+def test_reference_scores_full_marks(course, assignment_id):
+    result = grade_submission(ROOT / "reference" / assignment_id, course, GradeOptions(only=(assignment_id,)))
+    (assignment,) = result.assignments
+    lost = [(t.name, t.status, t.message) for t in assignment.tests if t.status != "passed"]
+    assert not lost
+    assert assignment.score == assignment.max_score == 12.5
+
+
+def test_stubs_score_zero_quietly(course):
+    result = grade_submission(ROOT / "assignments", course, GradeOptions())
+    assert result.score == 0 and result.max_score == 100.0
+    for assignment in result.assignments:
+        assert assignment.status == "graded", (assignment.id, assignment.message)
+        for t in assignment.tests:
+            assert t.status == "failed" and not t.is_implemented, (assignment.id, t.name, t.message)
+            assert t.counterexample == "" and t.traceback == ""
