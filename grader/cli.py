@@ -55,7 +55,7 @@ def grade(submission: str, json_path: str | None, html_path: str | None, only: t
     if not course.has_reference:
         raise GraderError(f"{course.root}: no reference/ folder, so hidden tests cannot run; use `grader check`")
     _validate_only(course, only)
-    result = grade_submission(submission, course, GradeOptions(only=only, device=device))
+    result = _grade_with_progress(submission, course, GradeOptions(only=only, device=device))
     _write_outputs(result, json_path, html_path)
     write_platform_outputs(result, course, **platform_paths)
     if not quiet:
@@ -78,7 +78,8 @@ def check(submission: str, only: tuple[str, ...], course_dir: str | None, device
     """Self-check SUBMISSION (default: this folder) with the visible tests."""
     course = load_course(course_dir, include_hidden=False)
     _validate_only(course, only)
-    result = grade_submission(submission, course, GradeOptions(only=only, device=device, visible_only=True))
+    result = _grade_with_progress(submission, course,
+                                  GradeOptions(only=only, device=device, visible_only=True))
     _write_outputs(result, json_path, html_path)
     write_platform_outputs(result, course, **platform_paths)
     print_summary(result, _console())
@@ -98,6 +99,16 @@ def demo(out_dir: str, course_dir: str | None) -> None:
     from grader.demo import run_demo
 
     run_demo(Path(out_dir), course_dir, _console())
+
+
+def _grade_with_progress(submission: str, course, options: GradeOptions):  # type: ignore[no-untyped-def]
+    """Grade, with a transient progress bar on stderr when it is a terminal."""
+    from grader.report.progress import grading_progress
+
+    specs = [a for a in course.assignments if not options.only or a.id in options.only]
+    total = sum(len(a.only_visible().tests if options.visible_only else a.tests) for a in specs)
+    with grading_progress(_console(stderr=True), total_tests=total) as progress:
+        return grade_submission(submission, course, options, progress=progress)
 
 
 def _validate_only(course, only: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
 from grader import __version__
 from grader.checks.driver import TestOutcome, run_test
 from grader.checks.student import CallLog, Student
@@ -54,7 +56,7 @@ class GradeOptions:
     max_examples: int | None = None
 
 
-def test_seed(course_seed: int, test: TestSpec) -> int:
+def seed_for_test(course_seed: int, test: TestSpec) -> int:
     """The same seed for a test on every run and for every student."""
     return (course_seed ^ zlib.crc32(test.key.encode())) & 0xFFFFFFFF
 
@@ -122,13 +124,16 @@ def _run_one(spec: AssignmentSpec, test: TestSpec, worker: Worker, *, seed: int,
     log = CallLog(deadline=now + budget)
     student = Student(worker, spec.functions, log)
     return run_test(test, student, log, module_name=Path(spec.student_file).stem,
-                    seed_value=test_seed(seed, test), device=options.device, max_examples=options.max_examples)
+                    seed_value=seed_for_test(seed, test), device=options.device, max_examples=options.max_examples)
 
 
 def grade_submission(path: str | Path, course: Course, options: GradeOptions | None = None, *,
                      submission_id: str | None = None, progress: ProgressFn | None = None) -> SubmissionResult:
     """Grade every selected assignment of the submission at ``path``."""
     options = options or GradeOptions()
+    # One intra-op thread: the oracles work on tiny tensors, where a thread pool only adds
+    # contention, and batch grading runs one grading process per core already.
+    torch.set_num_threads(1)
     started = time.monotonic()
     deadline = started + options.submission_timeout_s
     specs = [a for a in course.assignments if not options.only or a.id in options.only]

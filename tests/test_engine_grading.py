@@ -177,3 +177,23 @@ def test_visible_only_runs_no_hidden_test(toy_course, make_submission):
     assert result.mode == "check"
     assert {t.visibility for t in assignment.tests} == {"visible"}
     assert assignment.score == assignment.max_score == 12.5
+
+
+def test_replayed_cases_give_the_same_results_as_a_fresh_search(toy_course, make_submission):
+    """The second submission of a process replays the first's passing cases; a failure found
+    on replay is re-searched from scratch, so grades and counterexamples do not depend on order."""
+    from grader.checks import driver
+
+    buggy_source = with_function("def relu_backward(dout, z):\n    return dout * (z > 0.5).to(dout.dtype)")
+    driver._passing_cases.clear()
+    _, fresh_buggy = grade_source(toy_course, make_submission, buggy_source)
+    assert driver._passing_cases  # the tests the buggy file passed were remembered
+    _, reference_after = grade_source(toy_course, make_submission, REFERENCE)
+    _, buggy_after = grade_source(toy_course, make_submission, buggy_source)
+    driver._passing_cases.clear()
+    _, reference_fresh = grade_source(toy_course, make_submission, REFERENCE)
+    for name, t in fresh_buggy.items():
+        assert (buggy_after[name].status, buggy_after[name].message, buggy_after[name].counterexample) == \
+            (t.status, t.message, t.counterexample)
+    assert all(reference_after[n].status == reference_fresh[n].status == "passed" for n in reference_fresh)
+    assert fresh_buggy["relu_backward: ReLU'(0) = 0"].status == "failed"

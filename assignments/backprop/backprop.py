@@ -30,7 +30,9 @@ def linear_forward(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.T
     raise NotImplementedError
 
 
-def linear_backward(dz: torch.Tensor, x: torch.Tensor, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def linear_backward(
+    dz: torch.Tensor, x: torch.Tensor, W: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Gradients of an affine layer, given ``dz = dL/dz``.
 
     Args:
@@ -93,7 +95,9 @@ def softmax_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.
     raise NotImplementedError
 
 
-def mlp_forward(x: torch.Tensor, params: list[tuple[torch.Tensor, torch.Tensor]], activation: str = "relu") -> torch.Tensor:
+def mlp_forward(
+    x: torch.Tensor, params: list[tuple[torch.Tensor, torch.Tensor]], activation: str = "relu"
+) -> torch.Tensor:
     """Logits of a multilayer perceptron.
 
     Args:

@@ -128,7 +128,8 @@ def relu_case(draw):
     points=1,
     inputs=relu_case(),
     examples=[
-        {"z": torch.tensor([[0.0, -1.0, 2.0], [-0.0, 3.0, 0.0]]), "dout": torch.tensor([[5.0, 6.0, 7.0], [8.0, -9.0, 10.0]])},
+        {"z": torch.tensor([[0.0, -1.0, 2.0], [-0.0, 3.0, 0.0]]),
+         "dout": torch.tensor([[5.0, 6.0, 7.0], [8.0, -9.0, 10.0]])},
         {"z": torch.zeros(2, 2, dtype=torch.float64), "dout": torch.ones(2, 2, dtype=torch.float64)},
     ],
     max_examples=25,
@@ -192,7 +193,8 @@ def check_cross_entropy(student, logits: torch.Tensor, y: torch.Tensor) -> None:
     examples=[
         {"logits": torch.tensor([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]]), "y": torch.tensor([2, 0])},
         {"logits": torch.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]]), "y": torch.tensor([1, 2])},
-        {"logits": torch.tensor([[1e4, 1e4 - 5.0], [-1e4, -1e4 + 1.0]], dtype=torch.float64), "y": torch.tensor([1, 0])},
+        {"logits": torch.tensor([[1e4, 1e4 - 5.0], [-1e4, -1e4 + 1.0]], dtype=torch.float64),
+         "y": torch.tensor([1, 0])},
         {"logits": torch.tensor([[0.5], [-3.0]], dtype=torch.float64), "y": torch.tensor([0, 0])},
     ],
     max_examples=25,

@@ -108,7 +108,8 @@ def expect_pair(student, fn: str, want: tuple[int, int] | None, *args: Any, **kw
         return
     got = getattr(student, fn)(*args, **kwargs)
     check(isinstance(got, (tuple, list)) and len(got) == 2 and all(_is_int(v) for v in got),
-          f"{call} returned {got!r}; expected a pair of Python ints such as {want!r}", got=repr(got), expected=repr(want))
+          f"{call} returned {got!r}; expected a pair of Python ints such as {want!r}",
+          got=repr(got), expected=repr(want))
     check(tuple(got) == want, f"{call} returned {tuple(got)!r}, torch gives {want!r}",
           got=repr(tuple(got)), expected=repr(want))
 

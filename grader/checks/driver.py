@@ -10,6 +10,7 @@ not implemented) end the test at once through :class:`AbortTest`.
 from __future__ import annotations
 
 import builtins
+import copy
 import inspect
 import traceback
 from collections.abc import Mapping
@@ -93,16 +94,45 @@ def _wants_device(body: Any) -> bool:
         return False
 
 
+# Cases a test drew in a run where every case passed, per grading process. With a fixed seed
+# and no database, hypothesis draws exactly this sequence for any student who passes each
+# case, so the next submission replays it without generating; at the first failing case the
+# test runs through hypothesis from scratch, which reaches the same case and shrinks it.
+_passing_cases: dict[tuple[str, int, int, str], list[dict[str, Any]]] = {}
+
+
+def _replay(test: TestSpec, student: Student, log: CallLog, cases: list[dict[str, Any]], device: str,
+            pass_device: bool) -> bool:
+    """Run the remembered cases; True when all pass (anything else: run hypothesis instead)."""
+    for case in cases:
+        log.calls = []
+        moved = _to_device(copy.deepcopy(case), device)
+        kwargs = dict(moved, device=device) if pass_device else moved
+        try:
+            test.body(student, **kwargs)
+        except (Exception, AbortTest):
+            return False
+    return True
+
+
 def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str, seed_value: int,
              device: str = "cpu", max_examples: int | None = None) -> TestOutcome:
     """Run ``test`` against the student behind ``student``; never raises for a student fault."""
+    pass_device = _wants_device(test.body)
+    budget = max_examples or test.max_examples
+    memo_key = (test.key, seed_value, budget, device)
+    remembered = _passing_cases.get(memo_key)
+    if remembered is not None and _replay(test, student, log, remembered, device, pass_device):
+        return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=len(remembered))
+    log.stdout, log.stdout_chars, log.stdout_truncated = [], 0, False
+    drawn: list[dict[str, Any]] = []
     failures: list[_Failure] = []
     counter = {"examples": 0}
-    pass_device = _wants_device(test.body)
 
     def one_case(case: Mapping[str, Any]) -> None:
         counter["examples"] += 1
         log.calls = []
+        drawn.append(copy.deepcopy(dict(case)))
         case = _to_device(dict(case), device)
         kwargs = dict(case, device=device) if pass_device else case
         try:
@@ -122,7 +152,7 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
             for case in reversed(test.examples):
                 runner = example(case)(runner)
             runner = settings(
-                max_examples=max_examples or test.max_examples,
+                max_examples=budget,
                 database=None,
                 deadline=None,
                 derandomize=False,
@@ -149,6 +179,8 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
         )
     except (Flaky, HypothesisException, Exception) as exc:
         return _failure_outcome(exc, failures, module_name, log, counter["examples"])
+    if not failures:
+        _passing_cases[memo_key] = drawn
     return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=counter["examples"])
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from grader.checks.reference_cache import CachedReference
 from grader.errors import SuiteError
 from grader.spec.model import TestSpec
 
@@ -99,22 +100,27 @@ class Suite:
         return register
 
 
+_references: dict[str, CachedReference] = {}  # per process: each reference loaded (and cached) once
+
+
 def reference_beside(suite_file: str, student_file: str) -> ModuleType:
     """Import the reference solution that sits next to a hidden suite file.
 
     The module gets a private name, so it can never shadow the student's module of the same
-    file name in the grader's process.
+    file name in the grader's process. Its functions are memoised per input
+    (:mod:`grader.checks.reference_cache`): a batch pays for each reference answer once.
     """
     path = Path(suite_file).resolve().parent / student_file
     if not path.is_file():
         raise SuiteError(f"{suite_file}: reference solution {path} does not exist")
     name = f"_grader_reference_{path.parent.name}_{path.stem}"
-    if name in sys.modules:
-        return sys.modules[name]
+    if name in _references:
+        return _references[name]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise SuiteError(f"cannot import reference solution {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return module
+    _references[name] = CachedReference(module)
+    return _references[name]  # type: ignore[return-value]

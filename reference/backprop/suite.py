@@ -41,7 +41,8 @@ def mlp_case(draw, activations=st.sampled_from(ACTIVATIONS), dtypes=gst.float_dt
         W = draw(gst.tensors((d_out, d_in), dtype=dtype, elements=_floats(-1.5, 1.5) if elements is None else elements))
         b = draw(gst.tensors((d_out,), dtype=dtype, elements=_floats(-1, 1) if elements is None else elements))
         params.append((W, b))
-    return {"x": draw(gst.tensors((n, sizes[0]), dtype=dtype, elements=_floats(-3, 3) if elements is None else elements)),
+    x_elements = _floats(-3, 3) if elements is None else elements
+    return {"x": draw(gst.tensors((n, sizes[0]), dtype=dtype, elements=x_elements)),
             "y": draw(gst.int_tensors((n,), low=0, high=sizes[-1] - 1)),
             "params": params,
             "activation": draw(activations)}
@@ -249,8 +250,10 @@ def _(student, logits, y):
         {"x": torch.tensor([[1.0, -2.0]]), "y": torch.tensor([0]),
          "params": [(torch.tensor([[1.0, 1.0], [-1.0, 2.0]]), torch.tensor([0.0, -10.0]))], "activation": "relu"},
         {"x": torch.tensor([[1.0, -2.0]], dtype=torch.float64), "y": torch.tensor([0]),
-         "params": [(torch.tensor([[1.0, 1.0], [-1.0, 2.0]], dtype=torch.float64), torch.tensor([0.0, 1.0], dtype=torch.float64)),
-                    (torch.tensor([[2.0, -1.0], [-3.0, 1.0]], dtype=torch.float64), torch.tensor([-5.0, 0.0], dtype=torch.float64))],
+         "params": [(torch.tensor([[1.0, 1.0], [-1.0, 2.0]], dtype=torch.float64),
+                     torch.tensor([0.0, 1.0], dtype=torch.float64)),
+                    (torch.tensor([[2.0, -1.0], [-3.0, 1.0]], dtype=torch.float64),
+                     torch.tensor([-5.0, 0.0], dtype=torch.float64))],
          "activation": "tanh"},
     ],
     max_examples=15,
@@ -264,7 +267,8 @@ def _(student, x, y, params, activation):
     "mlp_forward raises ValueError for an unknown activation",
     functions=("mlp_forward",),
     points=0.5,
-    inputs=mlp_case(min_layers=2, max_layers=2, activations=st.sampled_from(["gelu", "leaky_relu", "identity", "softplus"])),
+    inputs=mlp_case(min_layers=2, max_layers=2,
+                    activations=st.sampled_from(["gelu", "leaky_relu", "identity", "softplus"])),
     max_examples=4,
 )
 def _(student, x, y, params, activation):

@@ -1,0 +1,128 @@
+"""Batch throughput against the naive approach, measured side by side in one run.
+
+Builds a synthetic class of N submissions (all eight assignments each: a deterministic mix
+of correct, buggy, crashing and stub files taken from tests/fixtures and assignments/; every
+file gets a unique comment line, so no two submissions are identical and the batch's
+identical-content reuse cannot flatter it), then measures:
+
+  (a) ``grader batch`` (run_batch, local executor, default jobs = CPU count);
+  (b) the naive approach: one fresh ``python -m pytest benchmarks/naive_checks.py`` process per
+      submission, sequentially, running the same checks in-process. With ``--naive-sample K``
+      only K evenly spaced submissions are run this way and its rate is measured on them.
+
+Prints submissions/s for each, the ratio, the median per-submission time inside the batch,
+and the median time to grade one full correct submission alone (3 runs).
+
+    python benchmarks/batch_throughput.py --n 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.batch import BatchOptions, run_batch  # noqa: E402
+from grader.course import load_course  # noqa: E402
+from grader.grading import GradeOptions, grade_submission  # noqa: E402
+
+CRASHES = {
+    "import_error": "raise RuntimeError('broken at import')\n",
+    "segfault": "import ctypes\n\n\ndef __getattr__(name):\n    ctypes.string_at(0)\n",
+    "infinite_loop_at_import": "while True:\n    pass\n",
+}
+
+
+def pick(kind: str, assignment, rng: random.Random) -> str:
+    folder = ROOT / "tests" / "fixtures" / assignment.id
+    if kind == "correct":
+        options = sorted(folder.glob("correct_*.py"))
+    elif kind == "buggy":
+        options = sorted(folder.glob("buggy_*.py"))
+    elif kind == "stub":
+        return (ROOT / "assignments" / assignment.id / assignment.student_file).read_text()
+    else:
+        return CRASHES[rng.choice(sorted(CRASHES))]
+    return rng.choice(options).read_text() if options else ""
+
+
+def build_class(root: Path, n: int, course) -> None:
+    rng = random.Random(20261123)
+    profiles = ["correct"] * 4 + ["buggy"] * 3 + ["crash"] + ["stub"] * 2
+    for i in range(n):
+        folder = root / f"student_{i:04d}"
+        folder.mkdir(parents=True)
+        for assignment in course.assignments:
+            kind = rng.choice(profiles)
+            text = pick(kind, assignment, rng)
+            if text:
+                (folder / assignment.student_file).write_text(f"# synthetic submission {i}\n{text}")
+
+
+def naive(root: Path, sample: int) -> tuple[int, float]:
+    entries = sorted(p for p in root.iterdir() if p.is_dir())
+    step = max(1, len(entries) // sample)
+    chosen = entries[::step][:sample]
+    started = time.monotonic()
+    for entry in chosen:
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "--no-header",
+                        str(ROOT / "benchmarks" / "naive_checks.py"), "--submission", str(entry),
+                        "--rootdir", str(ROOT / "benchmarks"), "-c", os.devnull, "--maxfail=100000"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT / "benchmarks")
+    return len(chosen), time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--naive-sample", type=int, default=None, help="naive runs on this many (default: all)")
+    parser.add_argument("--jobs", type=int, default=0)
+    args = parser.parse_args()
+    course = load_course(ROOT)
+    work = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    try:
+        build_class(work / "class", args.n, course)
+        t0 = time.monotonic()
+        summary = run_batch(work / "class", work / "out", course, BatchOptions(jobs=args.jobs, reports=False))
+        batch_s = time.monotonic() - t0
+        import sqlite3
+
+        with sqlite3.connect(work / "out" / "grades.sqlite") as db:
+            per_submission = [row[0] for row in db.execute("SELECT elapsed_s FROM submissions")]
+        alone = []
+        correct = work / "correct"
+        correct.mkdir()
+        for assignment in course.assignments:
+            source = sorted((ROOT / "tests" / "fixtures" / assignment.id).glob("correct_*.py"))[0]
+            shutil.copy(source, correct / assignment.student_file)
+        for _ in range(3):
+            t1 = time.monotonic()
+            result = grade_submission(correct, course, GradeOptions())
+            alone.append(time.monotonic() - t1)
+        n_naive, naive_s = naive(work / "class", args.naive_sample or args.n)
+        batch_rate = args.n / batch_s
+        naive_rate = n_naive / naive_s
+        print(f"machine: {os.cpu_count()} cores; N = {args.n}; batch jobs = {args.jobs or os.cpu_count()}")
+        print(f"batch: {args.n} submissions in {batch_s:.1f} s = {batch_rate:.3f} submissions/s "
+              f"({len(summary.failed)} grader failures)")
+        print(f"naive: {n_naive} submissions in {naive_s:.1f} s = {naive_rate:.3f} submissions/s")
+        print(f"ratio batch/naive: {batch_rate / naive_rate:.2f}x")
+        print(f"median per-submission time inside the batch: {statistics.median(per_submission):.2f} s")
+        print(f"one full correct submission alone (score {result.score:g}/{result.max_score:g}): "
+              f"median {statistics.median(alone):.2f} s over 3 runs {[round(a, 2) for a in alone]}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

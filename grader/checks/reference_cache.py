@@ -1,0 +1,75 @@
+"""The reference solution, memoised per input, so its cost does not grow with the class size.
+
+Inputs are deterministic per test, so every submission of a batch meets the same cases; the
+reference answers each once per grading process. The key is the wire encoding of the call
+(function name and arguments), i.e. exactly the data. A call whose arguments are not plain
+data (a model object) or are stateful (a ``torch.Generator``, which the call advances) is not
+cached. Answers are deep-copied out, so a test that modifies one cannot change the cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from grader.sandbox import wire
+
+MAX_ENTRIES = 50_000
+
+
+def _has_state(value: Any) -> bool:
+    if isinstance(value, torch.Generator):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_state(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_state(v) for v in value.values())
+    return False
+
+
+class CachedReference:
+    """Stands for a reference module; its functions answer from the cache when they can."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self._module = module
+        self._cache: OrderedDict[bytes, Any] = OrderedDict()
+        self._wrapped: dict[str, Callable[..., Any]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._module, name)
+        if not callable(value) or isinstance(value, type) or getattr(value, "__module__", None) != self._module.__name__:
+            return value
+        if name not in self._wrapped:
+            self._wrapped[name] = self._memoised(name, value)
+        return self._wrapped[name]
+
+    def _memoised(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if _has_state((args, kwargs)):
+                return fn(*args, **kwargs)
+            try:
+                key = hashlib.sha256(wire.encode({"fn": name, "args": list(args), "kwargs": kwargs})).digest()
+            except (wire.WireError, TypeError, ValueError):
+                return fn(*args, **kwargs)
+            if key in self._cache:
+                self.hits += 1
+                self._cache.move_to_end(key)
+                return copy.deepcopy(self._cache[key])
+            self.misses += 1
+            result = fn(*args, **kwargs)
+            self._cache[key] = copy.deepcopy(result)
+            if len(self._cache) > MAX_ENTRIES:
+                self._cache.popitem(last=False)
+            return result
+
+        call.__name__ = name
+        call.__doc__ = fn.__doc__
+        return call
