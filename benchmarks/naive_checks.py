@@ -42,7 +42,8 @@ class InProcess:
             return Reply(kind="value", value=getattr(self.module, fn)(*args, **kwargs))
         except Exception as exc:
             names = tuple(c.__name__ for c in type(exc).__mro__)
-            return Reply(kind="raised", error=StudentError(type(exc).__name__, names, f"{type(exc).__name__}: {exc}", ""))
+            error = StudentError(type(exc).__name__, names, f"{type(exc).__name__}: {exc}", "")
+            return Reply(kind="raised", error=error)
 
 
 def _load(path: Path):

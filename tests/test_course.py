@@ -3,6 +3,8 @@ test, the untouched stubs score 0 on every test, quietly."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from paths import ROOT
 
@@ -30,8 +32,11 @@ def test_reference_scores_full_marks(course, assignment_id):
     assert assignment.score == assignment.max_score == 12.5
 
 
-def test_stubs_score_zero_quietly(course):
-    result = grade_submission(ROOT / "assignments", course, GradeOptions())
+def test_stubs_score_zero_quietly(course, tmp_path):
+    # A submission holds the files at its top level (SPEC §1), so gather the stubs into one.
+    for a in course.assignments:
+        shutil.copy(ROOT / "assignments" / a.id / a.student_file, tmp_path / a.student_file)
+    result = grade_submission(tmp_path, course, GradeOptions())
     assert result.score == 0 and result.max_score == 100.0
     for assignment in result.assignments:
         assert assignment.status == "graded", (assignment.id, assignment.message)

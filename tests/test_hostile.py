@@ -103,7 +103,8 @@ def _is_ours_or_orphaned(pid: str) -> bool:
         parent, cmdline = _parent_and_cmdline(pid)
         if parent == me:
             return True
-        if "multiprocessing.forkserver" in cmdline and "multiprocessing.forkserver" not in _parent_and_cmdline(parent)[1]:
+        is_server = "multiprocessing.forkserver" in cmdline
+        if is_server and "multiprocessing.forkserver" not in _parent_and_cmdline(parent)[1]:
             return False  # the fork server of another grader process, and a live worker under it
         pid = parent
     return True
@@ -167,7 +168,8 @@ def test_hostile_submission_is_contained(attack: Path, course, tmp_path: Path, l
 
         by_id = {a.id: a for a in result.assignments}
         conv, iou = by_id["conv_shapes"], by_id["iou"]
-        assert conv.score == conv.max_score, [(t.name, t.status, t.message) for t in conv.tests if t.status != "passed"]
+        lost = [(t.name, t.status, t.message) for t in conv.tests if t.status != "passed"]
+        assert conv.score == conv.max_score, lost
         assert iou.score == 0, [(t.name, t.status) for t in iou.tests if t.status == "passed"]
 
         left = _wait_no_sandbox_processes()
@@ -191,7 +193,8 @@ def test_worker_processes_run_as_their_own_unprivileged_user(course, tmp_path: P
     submission = tmp_path / "submission"
     submission.mkdir()
     (submission / "iou.py").write_text(
-        "import os\ndef box_area(boxes):\n    raise ValueError(f'uid={os.getuid()} gid={os.getgid()} pid={os.getpid()}')\n")
+        "import os\ndef box_area(boxes):\n"
+        "    raise ValueError(f'uid={os.getuid()} gid={os.getgid()} pid={os.getpid()}')\n")
     result = grade_submission(submission, course, GradeOptions(only=("iou",), max_examples=1, test_timeout_s=5))
     messages = " ".join(t.message for t in result.assignments[0].tests)
     uid = int(messages.split("uid=")[1].split()[0])

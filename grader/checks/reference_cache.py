@@ -45,7 +45,8 @@ class CachedReference:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._module, name)
-        if not callable(value) or isinstance(value, type) or getattr(value, "__module__", None) != self._module.__name__:
+        defined_here = getattr(value, "__module__", None) == self._module.__name__
+        if not callable(value) or isinstance(value, type) or not defined_here:
             return value
         if name not in self._wrapped:
             self._wrapped[name] = self._memoised(name, value)

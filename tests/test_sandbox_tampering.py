@@ -1,0 +1,34 @@
+"""Undoing the worker's call tracers does not let a forbidden call pass: the source is read too."""
+
+from __future__ import annotations
+
+from grader.grading import GradeOptions, grade_submission
+
+RESTORES_AUTOGRAD = '''
+import importlib
+import torch
+import torch.autograd
+
+importlib.reload(torch.autograd)  # puts the real torch.autograd.grad back over the tracer
+
+
+def linear_forward(x, W, b):
+    return x @ W.T + b
+
+
+def linear_backward(dz, x, W):
+    x = x.detach().requires_grad_(True)
+    W = W.detach().requires_grad_(True)
+    b = torch.zeros(W.shape[0], dtype=x.dtype, requires_grad=True)
+    dx, dW, db = torch.autograd.grad(x @ W.T + b, (x, W, b), dz)
+    return dx, dW, db
+'''
+
+
+def test_restoring_a_forbidden_function_is_still_a_violation(course, make_submission) -> None:
+    folder = make_submission({"backprop.py": RESTORES_AUTOGRAD})
+    result = grade_submission(folder, course, GradeOptions(only=("backprop",), max_examples=2))
+    (assignment,) = result.assignments
+    assert assignment.score == 0
+    assert {t.status for t in assignment.tests} == {"violation"}
+    assert "torch.autograd.grad" in assignment.message
