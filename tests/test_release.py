@@ -160,3 +160,13 @@ def test_grader_check_works_from_the_release_in_a_fresh_venv(tmp_path):
     assert [t["name"] for t in result["assignments"][0]["tests"]] == [t.name for t in visible]
     assert all(t["status"] == "passed" for t in result["assignments"][0]["tests"])
     assert scan(release, course) == []      # installing it (build/, egg-info) leaked nothing either
+
+
+def test_release_pyproject_is_valid_toml_whatever_quotes_the_markers_hold(monkeypatch):
+    import tomllib
+
+    from grader.platforms import files
+
+    marked = ['tomli>=2.0; python_version < "3.11"', "pyyaml>=6.0; sys_platform != 'emscripten'"]
+    monkeypatch.setattr(files, "requirements", lambda: marked)
+    assert tomllib.loads(files.pyproject())["project"]["dependencies"] == marked

@@ -4,6 +4,7 @@ requirements, a pyproject that installs the engine, and the templates."""
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,9 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENGINE_DIR = Path(grader.__file__).resolve().parent
 DISTRIBUTION = "dl-grader"
 # Used when the engine runs from a plain checkout that pip never installed.
-_FALLBACK_REQUIREMENTS = ("torch>=2.1", "numpy>=1.24", "hypothesis>=6.100", "jinja2>=3.1", "pandas>=2.0",
-                          "click>=8.1", "rich>=13.0", "tomli>=2.0; python_version < '3.11'")
+_FALLBACK_REQUIREMENTS = ("torch>=2.1", "numpy>=1.24", "hypothesis>=6.131,<7", "jinja2>=3.1", "pandas>=2.0",
+                          "click>=8.1", "rich>=13.0", "matplotlib>=3.7", "pyyaml>=6.0",
+                          "tomli>=2.0; python_version < '3.11'")
 _SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints", ".git"}
 
 
@@ -63,7 +65,8 @@ def pinned_requirements() -> str:
 
 def pyproject() -> str:
     """A pyproject that installs the engine (``grader`` console script) from a source root."""
-    deps = ",\n".join(f"    {r!r}".replace("'", '"') for r in requirements())
+    # JSON strings are valid TOML basic strings, whatever quotes an environment marker holds.
+    deps = ",\n".join(f"    {json.dumps(r)}" for r in requirements())
     return (template("pyproject.toml.in")
             .replace("@VERSION@", grader.__version__)
             .replace("@DEPENDENCIES@", deps))
