@@ -67,16 +67,20 @@ def test_check(case, submission):
     path = Path(submission) / assignment.student_file
     if not path.is_file():
         pytest.fail("missing")
-    if assignment.id not in _modules:
-        _modules[assignment.id] = _load(path)  # an import error fails this test (and is retried by the next)
-    module = _modules[assignment.id]
-
     def alarm(*_):
         raise TimeoutError("test took too long")
 
     signal.signal(signal.SIGALRM, alarm)
-    signal.alarm(TEST_TIMEOUT_S)
+    signal.alarm(TEST_TIMEOUT_S)  # armed before the import too: an import can loop forever
     try:
+        if assignment.id not in _modules:
+            try:
+                _modules[assignment.id] = _load(path)
+            except BaseException as exc:  # imported once, as a test module's import would be
+                _modules[assignment.id] = exc
+        module = _modules[assignment.id]
+        if isinstance(module, BaseException):
+            pytest.fail(f"import failed: {module!r}")
         import time
 
         log = CallLog(deadline=time.monotonic() + TEST_TIMEOUT_S)

@@ -69,24 +69,29 @@ def grade(submission: str, json_path: str | None, html_path: str | None, only: t
 @device_option
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
               help="Exit with status 1 when the score is below PERCENT of the visible points.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default="grader-check.html",
+              show_default=True, help="Write the HTML report here.")
+@click.option("--no-html", is_flag=True, help="Write no HTML report.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the grade JSON here.")
 @platform_output_options
 def check(submission: str, only: tuple[str, ...], course_dir: str | None, device: str,
-          fail_under: float | None, html_path: str | None, json_path: str | None,
+          fail_under: float | None, html_path: str | None, no_html: bool, json_path: str | None,
           **platform_paths: str | None) -> None:
-    """Self-check SUBMISSION (default: this folder) with the visible tests."""
+    """Self-check SUBMISSION (default: this folder) with the visible tests; writes an HTML report."""
     course = load_course(course_dir, include_hidden=False)
     _validate_only(course, only)
     result = _grade_with_progress(submission, course,
                                   GradeOptions(only=only, device=device, visible_only=True))
-    _write_outputs(result, json_path, html_path)
+    _write_outputs(result, json_path, None if no_html else html_path)
     write_platform_outputs(result, course, **platform_paths)
     print_summary(result, _console())
+    if not no_html and html_path:
+        _console().print(f"report: {Path(html_path).resolve()}", soft_wrap=True)
     if fail_under is not None:
         percent = 100.0 * result.score / result.max_score if result.max_score else 100.0
         if percent + 1e-9 < fail_under:
-            _console(stderr=True).print(f"score {percent:.1f}% is below --fail-under {fail_under:g}%", soft_wrap=True)
+            message = f"score {percent:.1f}% is below --fail-under {fail_under:g}%"
+            _console(stderr=True).print(message, soft_wrap=True)
             sys.exit(1)
 
 

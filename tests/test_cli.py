@@ -29,8 +29,14 @@ def test_grade_writes_json_and_exits_zero_whatever_the_score(tmp_path, capsys):
     assert "not implemented" in capsys.readouterr().out
 
 
-def test_check_runs_visible_tests_and_honours_fail_under(tmp_path):
+def test_check_runs_visible_tests_and_honours_fail_under(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     assert main(["check", str(REFERENCE), "--course", str(COURSE), "--fail-under", "100"]) == 0
+    report = (tmp_path / "grader-check.html").read_text()  # check writes a report by default
+    assert "relu_backward" in report and "12.5" in report
+    (tmp_path / "grader-check.html").unlink()
+    assert main(["check", str(REFERENCE), "--course", str(COURSE), "--no-html"]) == 0
+    assert not (tmp_path / "grader-check.html").exists()
     assert main(["check", str(STUB), "--course", str(COURSE), "--fail-under", "50"]) == 1
     out = tmp_path / "check.json"
     assert main(["check", str(STUB), "--course", str(COURSE), "--json", str(out)]) == 0
