@@ -74,11 +74,18 @@ def naive(root: Path, sample: int) -> tuple[int, float]:
     step = max(1, len(entries) // sample)
     chosen = entries[::step][:sample]
     started = time.monotonic()
+    # The grader importable from this checkout, installed or not.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     for entry in chosen:
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header",
-                        str(ROOT / "benchmarks" / "naive_checks.py"), "--submission", str(entry),
-                        "--rootdir", str(ROOT / "benchmarks"), "-c", os.devnull],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT / "benchmarks")
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header",
+                               str(ROOT / "benchmarks" / "naive_checks.py"), "--submission", str(entry),
+                               "--rootdir", str(ROOT / "benchmarks"), "-c", os.devnull],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              cwd=ROOT / "benchmarks", env=env)
+        # 0: every check passed, 1: some failed (both are gradings); anything else means the
+        # naive run itself broke and its time would measure nothing.
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"the naive run on {entry.name} failed (exit {done.returncode}):\n{done.stdout[-3000:]}")
     return len(chosen), time.monotonic() - started
 
 

@@ -63,9 +63,12 @@ def seed_for_test(course_seed: int, test: TestSpec) -> int:
 
 def _import_failure(spec: AssignmentSpec, reply: Reply, file: str, import_timeout_s: float) -> AssignmentResult:
     if reply.violations:
+        # The source scan names where the student's code refers to the name; the worker's
+        # tracer (a forbidden call made while importing) has only the names.
         names = ", ".join(sorted(set(reply.violations)))
-        return not_graded(spec, status="error", message=f"importing {spec.student_file} called {names}, "
-                          "which this assignment forbids", test_status="violation", file=file)
+        found = reply.message or f"importing {spec.student_file} called {names}"
+        return not_graded(spec, status="error", test_status="violation", file=file,
+                          message=f"{found}, which this assignment forbids; no test of {spec.id} was run")
     if reply.kind == "timeout":
         return not_graded(spec, status="error", test_status="timeout", file=file,
                           message=f"importing {spec.student_file} took longer than {import_timeout_s:g} s")

@@ -84,3 +84,14 @@ def test_check_raises_with_message():
     check(True, "never")
     with pytest.raises(Mismatch, match="KL must be >= 0"):
         check(False, "KL must be >= 0")
+
+
+def test_infinities_and_nans_in_the_expected_value_are_matched_exactly():
+    inf, nan = float("inf"), float("nan")
+    want = torch.tensor([inf, -inf, 1.0], dtype=torch.float64)
+    assert_close(want.clone(), want)
+    assert "2 of 3 elements differ" in mismatch(torch.tensor([1e300, inf, 1.0], dtype=torch.float64), want).message
+    with_nan = torch.tensor([nan, 1.0], dtype=torch.float64)
+    mismatch(with_nan.clone(), with_nan)
+    assert_close(with_nan.clone(), with_nan, equal_nan=True)
+    mismatch(torch.tensor([0.0, 1.0], dtype=torch.float64), with_nan, equal_nan=True)

@@ -199,3 +199,34 @@ def test_replayed_cases_give_the_same_results_as_a_fresh_search(toy_course, make
             (t.status, t.message, t.counterexample)
     assert all(reference_after[n].status == reference_fresh[n].status == "passed" for n in reference_fresh)
     assert fresh_buggy["relu_backward: ReLU'(0) = 0"].status == "failed"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["def scale(x):\n    while True:\n        pass",
+     "def scale(x):\n    import ctypes\n    ctypes.string_at(0)",
+     "def scale(x):\n    import os\n    os._exit(7)",
+     "def scale(x):\n    import torch\n    z = torch.ones(1, requires_grad=True)\n    (z * 2).sum().backward()\n"
+     "    return 2 * x",
+     "def scale(x):\n    raise NotImplementedError"],
+    ids=["infinite-loop", "segfault", "os-exit", "autograd", "not-implemented"],
+)
+def test_an_outcome_that_ends_a_test_is_the_same_on_replay(toy_course, make_submission, body):
+    """A crash, timeout, violation or stub met while replaying another submission's passing
+    cases gives what a fresh search gives: same status, message and counterexample."""
+    import re
+
+    from grader.checks import driver
+
+    def seen(tests):  # the time left in a timeout message varies from run to run
+        return {n: (t.status, re.sub(r"[\d.]+ s\b", "N s", t.message), t.counterexample, t.score)
+                for n, t in tests.items()}
+
+    source = with_function(body)
+    driver._passing_cases.clear()
+    _, fresh = grade_source(toy_course, make_submission, source)
+    grade_source(toy_course, make_submission, REFERENCE)  # every test's cases remembered
+    assert driver._passing_cases
+    _, replayed = grade_source(toy_course, make_submission, source)
+    assert seen(replayed) == seen(fresh)
+    assert fresh["scale doubles"].status != "passed"

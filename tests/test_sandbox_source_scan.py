@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.sandbox.source_scan import find_forbidden
+from grader.sandbox.source_scan import MODULE_LEVEL, describe_uses, find_forbidden, find_forbidden_uses
 
 FORBIDDEN = ("torch.autograd.grad", "torch.Tensor.backward", "torch.nn.LSTM", "torch.lstm")
 
@@ -31,3 +31,15 @@ def test_an_own_backward_method_and_an_ungraded_self_check_are_not_flagged() -> 
 
 def test_a_file_that_does_not_parse_is_left_to_the_import() -> None:
     assert find_forbidden("def f(:\n", FORBIDDEN, ("f",)) == ()
+
+
+def test_the_uses_name_the_graded_function_that_leads_to_them() -> None:
+    src = ("import torch\nfrom torch.autograd import grad\n"
+           "def _h(x):\n    return grad(x, x)\n"
+           "def f(x):\n    return _h(x)\n"
+           "def g(x):\n    return x.backward()\n"
+           "CHECK = torch.autograd.grad\n")
+    uses = find_forbidden_uses(src, FORBIDDEN, ("f", "g"))
+    assert uses == {"torch.autograd.grad": ("_h, called from f", MODULE_LEVEL)}
+    assert describe_uses("backprop.py", uses) == (
+        "backprop.py refers to torch.autograd.grad (in _h, called from f; module-level code)")

@@ -31,4 +31,6 @@ def test_restoring_a_forbidden_function_is_still_a_violation(course, make_submis
     (assignment,) = result.assignments
     assert assignment.score == 0
     assert {t.status for t in assignment.tests} == {"violation"}
-    assert "torch.autograd.grad" in assignment.message
+    # The static scan says where, not that anything was called at import.
+    assert assignment.message.startswith("backprop.py refers to torch.autograd.grad (in linear_backward)")
+    assert "no test of backprop was run" in assignment.message

@@ -10,19 +10,19 @@ not implemented) end the test at once through :class:`AbortTest`.
 from __future__ import annotations
 
 import builtins
-import copy
 import inspect
+import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
 from hypothesis.errors import Flaky, HypothesisException
 from hypothesis.reporting import with_reporter
 
 from grader.checks.compare import Mismatch
+from grader.checks.copying import fresh, to_device
 from grader.checks.render import render_calls
 from grader.checks.student import AbortTest, CallLog, RecordedCall, Student, StudentRaised
 from grader.spec.model import TestSpec
@@ -75,18 +75,6 @@ class _Failure:
     case: Mapping[str, Any]
 
 
-def _to_device(value: Any, device: str) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
-    if isinstance(value, dict):
-        return {k: _to_device(v, device) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_device(v, device) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_to_device(v, device) for v in value)
-    return value
-
-
 def _wants_device(body: Any) -> bool:
     try:
         return "device" in inspect.signature(body).parameters
@@ -102,17 +90,32 @@ _passing_cases: dict[tuple[str, int, int, str], list[dict[str, Any]]] = {}
 
 
 def _replay(test: TestSpec, student: Student, log: CallLog, cases: list[dict[str, Any]], device: str,
-            pass_device: bool) -> bool:
-    """Run the remembered cases; True when all pass (anything else: run hypothesis instead)."""
-    for case in cases:
+            pass_device: bool, module_name: str) -> TestOutcome | None:
+    """Run the remembered cases in order and say what came of them.
+
+    All pass: ``passed``. An outcome that ends a test at once (timeout, crash, violation, not
+    implemented) is final: hypothesis, run from scratch, would reach this same case first and
+    stop there, so the outcome is built as the driver below builds it, with the case's calls
+    as the counterexample. Any other failure needs shrinking: ``None``, run hypothesis.
+    """
+    for index, case in enumerate(cases):
         log.calls = []
-        moved = _to_device(copy.deepcopy(case), device)
+        moved = to_device(fresh(case), device)
         kwargs = dict(moved, device=device) if pass_device else moved
         try:
             test.body(student, **kwargs)
-        except (Exception, AbortTest):
-            return False
-    return True
+        except Exception:
+            return None
+        except AbortTest as abort:
+            return TestOutcome(
+                status=abort.status,
+                message=abort.message,
+                counterexample="" if abort.status == "not_implemented" else render_calls(log.calls, module_name, moved),
+                traceback=abort.traceback,
+                stdout="".join(log.stdout),
+                examples_run=index + 1,
+            )
+    return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=len(cases))
 
 
 def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str, seed_value: int,
@@ -122,8 +125,14 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
     budget = max_examples or test.max_examples
     memo_key = (test.key, seed_value, budget, device)
     remembered = _passing_cases.get(memo_key)
-    if remembered is not None and _replay(test, student, log, remembered, device, pass_device):
-        return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=len(remembered))
+    if remembered is not None:
+        time_left = log.remaining_s()
+        replayed = _replay(test, student, log, remembered, device, pass_device, module_name)
+        if replayed is not None:
+            return replayed
+        # The search from scratch gets the whole time budget, as it would without the replay:
+        # a grade must not depend on which submission the grading process saw before.
+        log.deadline = time.monotonic() + time_left
     log.stdout, log.stdout_chars, log.stdout_truncated = [], 0, False
     drawn: list[dict[str, Any]] = []
     failures: list[_Failure] = []
@@ -132,8 +141,8 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
     def one_case(case: Mapping[str, Any]) -> None:
         counter["examples"] += 1
         log.calls = []
-        drawn.append(copy.deepcopy(dict(case)))
-        case = _to_device(dict(case), device)
+        drawn.append(fresh(dict(case)))
+        case = to_device(dict(case), device)
         kwargs = dict(case, device=device) if pass_device else case
         try:
             test.body(student, **kwargs)

@@ -9,7 +9,6 @@ cached. Answers are deep-copied out, so a test that modifies one cannot change t
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from typing import Any
 
 import torch
 
+from grader.checks.copying import fresh
 from grader.sandbox import wire
 
 MAX_ENTRIES = 50_000
@@ -63,10 +63,10 @@ class CachedReference:
             if key in self._cache:
                 self.hits += 1
                 self._cache.move_to_end(key)
-                return copy.deepcopy(self._cache[key])
+                return fresh(self._cache[key])
             self.misses += 1
             result = fn(*args, **kwargs)
-            self._cache[key] = copy.deepcopy(result)
+            self._cache[key] = fresh(result)
             if len(self._cache) > MAX_ENTRIES:
                 self._cache.popitem(last=False)
             return result

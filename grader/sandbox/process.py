@@ -26,7 +26,7 @@ from grader.errors import SandboxError
 from grader.sandbox import wire
 from grader.sandbox.identity import kill_user_processes, worker_uid
 from grader.sandbox.limits import Limits
-from grader.sandbox.source_scan import forbidden_references
+from grader.sandbox.source_scan import describe_uses, forbidden_references
 
 _PRELOAD = ["torch", "numpy", "grader.sandbox.worker"]
 _context: Any = None
@@ -172,7 +172,8 @@ class Worker:
         """
         found = forbidden_references(self.student_path, self.forbidden_calls, self.functions)
         if found:
-            self.import_reply = Reply(kind="value", violations=found)
+            self.import_reply = Reply(kind="value", violations=tuple(found),
+                                      message=describe_uses(os.path.basename(self.student_path), found))
             return self.import_reply
         ctx = fork_context()
         self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
@@ -234,7 +235,9 @@ class Worker:
         return None
 
     def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float) -> Reply:
-        if not self.alive:
+        # Not ``alive`` (a waitpid per call): a worker that died since its last answer shows
+        # as a broken pipe or end of file below.
+        if self._process is None or self._conn is None:
             return Reply(kind="crashed", message="the worker is not running")
         try:
             frame = wire.encode({"op": "call", "fn": fn, "args": list(args), "kwargs": dict(kwargs)})

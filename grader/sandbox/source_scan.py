@@ -18,6 +18,8 @@ import ast
 from collections.abc import Iterable
 
 MAX_SOURCE_BYTES = 2 << 20
+MODULE_LEVEL = "module-level code"
+_DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _imports(tree: ast.Module) -> dict[str, str]:
@@ -48,71 +50,101 @@ def _dotted(node: ast.AST) -> list[str] | None:
     return None
 
 
-def _scanned_nodes(tree: ast.Module, functions: tuple[str, ...]) -> list[ast.AST]:
-    defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    roots = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-    todo = [name for name in functions if name in defs] if functions else list(defs)
+def _scanned_nodes(tree: ast.Module, functions: tuple[str, ...]) -> list[tuple[str, ast.AST]]:
+    """(where, node) pairs to scan: module-level code and the graded functions with their helpers.
+
+    ``where`` names the graded function a helper was reached from, so that the student is told
+    which of their functions led to the forbidden name, not only which helper held it.
+    """
+    defs = {n.name: n for n in tree.body if isinstance(n, _DEF_TYPES)}
+    scanned: list[tuple[str, ast.AST]] = [(MODULE_LEVEL, n) for n in tree.body if n.__class__ not in _DEF_TYPES]
     seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        roots.append(defs[name])
-        for node in ast.walk(defs[name]):
-            if isinstance(node, ast.Name) and node.id in defs and node.id not in seen:
-                todo.append(node.id)
-    for node in list(roots):  # module-level code may call helpers too (at import)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+
+    def follow(start: str, via: str) -> None:
+        todo = [start]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            scanned.append((name if name == via else f"{name}, called from {via}", defs[name]))
+            todo.extend(n.id for n in ast.walk(defs[name])
+                        if isinstance(n, ast.Name) and n.id in defs and n.id not in seen)
+
+    for name in (functions if functions else tuple(defs)):
+        if name in defs:
+            follow(name, name)
+    for where, node in list(scanned):  # module-level code may call helpers too (at import)
+        if where == MODULE_LEVEL:
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Name) and sub.id in defs and sub.id not in seen:
-                    seen.add(sub.id)
-                    roots.append(defs[sub.id])
-    return roots
+                    follow(sub.id, MODULE_LEVEL)
+    return scanned
+
+
+def find_forbidden_uses(source: str, forbidden: Iterable[str],
+                        functions: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """Forbidden dotted name -> where the graded code of ``source`` refers to it (sorted)."""
+    forbidden = tuple(forbidden)
+    if not forbidden:
+        return {}
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}  # the import will report it
+    aliases = _imports(tree)
+    leaves = {name.rsplit(".", 1)[-1] for name in forbidden}
+    autograd_forbidden = any(name.startswith("torch.autograd") for name in forbidden)
+    found: dict[str, set[str]] = {}
+    for where, root in _scanned_nodes(tree, functions):
+        for node in ast.walk(root):
+            if isinstance(node, ast.alias) or not isinstance(node, (ast.Attribute, ast.Name)):
+                continue
+            name = _forbidden_name(node, aliases, forbidden, leaves, autograd_forbidden)
+            if name:
+                found.setdefault(name, set()).add(where)
+    return {name: tuple(sorted(found[name])) for name in sorted(found)}
+
+
+def _forbidden_name(node: ast.AST, aliases: dict[str, str], forbidden: tuple[str, ...], leaves: set[str],
+                    autograd_forbidden: bool) -> str:
+    parts = _dotted(node)
+    if not parts or parts[0] not in aliases:
+        if autograd_forbidden and isinstance(node, ast.Attribute) and node.attr == "_execution_engine":
+            return "torch.autograd (its engine)"
+        return ""
+    name = ".".join([aliases[parts[0]], *parts[1:]])
+    if name in forbidden:
+        return name
+    if name.startswith(("torch._C.", "torch._VF.")) and parts[-1] in leaves:
+        return name
+    if autograd_forbidden and parts[-1] == "_execution_engine":
+        return "torch.autograd (its engine)"
+    return ""
 
 
 def find_forbidden(source: str, forbidden: Iterable[str], functions: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Forbidden dotted names the graded code of ``source`` refers to (sorted, unique)."""
-    forbidden = tuple(forbidden)
-    if not forbidden:
-        return ()
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ()  # the import will report it
-    aliases = _imports(tree)
-    leaves = {name.rsplit(".", 1)[-1] for name in forbidden}
-    autograd_forbidden = any(name.startswith("torch.autograd") for name in forbidden)
-    found: set[str] = set()
-    for root in _scanned_nodes(tree, functions):
-        for node in ast.walk(root):
-            if isinstance(node, ast.alias) or not isinstance(node, (ast.Attribute, ast.Name)):
-                continue
-            parts = _dotted(node)
-            if not parts or parts[0] not in aliases:
-                if autograd_forbidden and isinstance(node, ast.Attribute) and node.attr == "_execution_engine":
-                    found.add("torch.autograd (its engine)")
-                continue
-            name = ".".join([aliases[parts[0]], *parts[1:]])
-            if name in forbidden:
-                found.add(name)
-            elif name.startswith(("torch._C.", "torch._VF.")) and parts[-1] in leaves:
-                found.add(name)
-            elif autograd_forbidden and parts[-1] == "_execution_engine":
-                found.add("torch.autograd (its engine)")
-    return tuple(sorted(found))
+    return tuple(find_forbidden_uses(source, forbidden, functions))
 
 
-def forbidden_references(path: str, forbidden: Iterable[str], functions: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """:func:`find_forbidden` for the file at ``path`` ("" when it cannot be read: the worker says why)."""
+def describe_uses(file_name: str, uses: dict[str, tuple[str, ...]]) -> str:
+    """One sentence for the student: which forbidden names, and in which of their functions."""
+    parts = [f"{name} (in {'; '.join(where)})" for name, where in uses.items()]
+    return f"{file_name} refers to {', '.join(parts)}"
+
+
+def forbidden_references(path: str, forbidden: Iterable[str],
+                         functions: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """:func:`find_forbidden_uses` for the file at ``path`` (empty when it cannot be read: the worker says why)."""
     forbidden = tuple(forbidden)
     if not forbidden:
-        return ()
+        return {}
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_SOURCE_BYTES + 1)
     except OSError:
-        return ()
+        return {}
     if len(data) > MAX_SOURCE_BYTES:
-        return ()
-    return find_forbidden(data.decode("utf-8", errors="replace"), forbidden, functions)
+        return {}
+    return find_forbidden_uses(data.decode("utf-8", errors="replace"), forbidden, functions)
