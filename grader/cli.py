@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from grader import __version__
+from grader.assignment_pool import default_jobs
 from grader.course import load_course
 from grader.errors import GraderError
 from grader.formats import grade_json
@@ -29,6 +30,8 @@ def _console(stderr: bool = False) -> Console:
 course_option = click.option("--course", "course_dir", type=click.Path(file_okay=False), default=None,
                              help="Course folder (with assignments/ and reference/). Default: found from here.")
 only_option = click.option("--only", multiple=True, metavar="ID", help="Grade only this assignment (repeatable).")
+jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+                           help="Assignments graded at once, one process each. Default: the machine's cores.")
 device_option = click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
                              help="Device the student's functions are run on.")
 
@@ -46,16 +49,18 @@ def cli() -> None:
 @only_option
 @course_option
 @device_option
+@jobs_option
 @click.option("--quiet", is_flag=True, help="No terminal summary.")
 @platform_output_options
 def grade(submission: str, json_path: str | None, html_path: str | None, only: tuple[str, ...],
-          course_dir: str | None, device: str, quiet: bool, **platform_paths: str | None) -> None:
+          course_dir: str | None, device: str, jobs: int | None, quiet: bool, **platform_paths: str | None) -> None:
     """Grade SUBMISSION with every test, visible and hidden."""
     course = load_course(course_dir)
     if not course.has_reference:
         raise GraderError(f"{course.root}: no reference/ folder, so hidden tests cannot run; use `grader check`")
     _validate_only(course, only)
-    result = _grade_with_progress(submission, course, GradeOptions(only=only, device=device))
+    options = GradeOptions(only=only, device=device, jobs=jobs or default_jobs())
+    result = _grade_with_progress(submission, course, options)
     _write_outputs(result, json_path, html_path)
     write_platform_outputs(result, course, **platform_paths)
     if not quiet:
@@ -67,6 +72,7 @@ def grade(submission: str, json_path: str | None, html_path: str | None, only: t
 @only_option
 @course_option
 @device_option
+@jobs_option
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
               help="Exit with status 1 when the score is below PERCENT of the visible points.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default="grader-check.html",
@@ -74,14 +80,15 @@ def grade(submission: str, json_path: str | None, html_path: str | None, only: t
 @click.option("--no-html", is_flag=True, help="Write no HTML report.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the grade JSON here.")
 @platform_output_options
-def check(submission: str, only: tuple[str, ...], course_dir: str | None, device: str,
+def check(submission: str, only: tuple[str, ...], course_dir: str | None, device: str, jobs: int | None,
           fail_under: float | None, html_path: str | None, no_html: bool, json_path: str | None,
           **platform_paths: str | None) -> None:
     """Self-check SUBMISSION (default: this folder) with the visible tests; writes an HTML report."""
     course = load_course(course_dir, include_hidden=False)
     _validate_only(course, only)
     result = _grade_with_progress(submission, course,
-                                  GradeOptions(only=only, device=device, visible_only=True))
+                                  GradeOptions(only=only, device=device, visible_only=True,
+                                               jobs=jobs or default_jobs()))
     _write_outputs(result, json_path, None if no_html else html_path)
     write_platform_outputs(result, course, **platform_paths)
     print_summary(result, _console())

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from grader.assignment_pool import default_jobs
 from grader.course import Course, load_course
 from grader.formats import grade_json
 from grader.formats.gradebook import write_canvas_gradebook, write_gradebook
@@ -38,7 +39,8 @@ DEMO_SUBMISSION_TIMEOUT_S = 120.0
 
 def demo_options() -> GradeOptions:
     return GradeOptions(max_examples=DEMO_MAX_EXAMPLES, test_timeout_s=DEMO_TEST_TIMEOUT_S,
-                        import_timeout_s=10.0, submission_timeout_s=DEMO_SUBMISSION_TIMEOUT_S)
+                        import_timeout_s=10.0, submission_timeout_s=DEMO_SUBMISSION_TIMEOUT_S,
+                        jobs=default_jobs())
 
 
 def examples_root(course: Course) -> Path:

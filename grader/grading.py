@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from grader import __version__
+from grader.assignment_pool import grade_in_parallel, usable_jobs
 from grader.checks.driver import TestOutcome, run_test
 from grader.checks.student import CallLog, Student
 from grader.course import Course
@@ -44,6 +45,8 @@ class GradeOptions:
     | import_timeout_s      | wall clock to import a student file                  | 20      |
     | submission_timeout_s  | wall clock for the whole submission                  | 900     |
     | limits                | per-worker resource limits                           | Limits()|
+    | max_examples          | examples per test (None: each test's own)            | None    |
+    | jobs                  | assignments graded at once, one process each         | 1       |
     """
 
     only: tuple[str, ...] = ()
@@ -54,6 +57,7 @@ class GradeOptions:
     submission_timeout_s: float = 900.0
     limits: Limits = field(default_factory=Limits)
     max_examples: int | None = None
+    jobs: int = 1
 
 
 def seed_for_test(course_seed: int, test: TestSpec) -> int:
@@ -143,9 +147,18 @@ def grade_submission(path: str | Path, course: Course, options: GradeOptions | N
     if options.visible_only:
         specs = [a.only_visible() for a in specs]
     files = locate_files(Path(path), [a.student_file for a in specs])
+    submitted = [spec for spec in specs if files[spec.student_file] is not None]
+    jobs = usable_jobs(options.jobs, len(submitted))
+    if jobs > 1:
+        parallel = dict(zip((s.id for s in submitted), grade_in_parallel(
+            submitted, [files[s.student_file] for s in submitted], seed=course.seed, options=options,
+            deadline=deadline, jobs=jobs, progress=progress)))
+    else:
+        parallel = {}
     results = tuple(
-        grade_assignment(spec, files[spec.student_file], seed=course.seed, options=options,
-                         deadline=deadline, progress=progress)
+        parallel[spec.id] if spec.id in parallel
+        else grade_assignment(spec, files[spec.student_file], seed=course.seed, options=options,
+                              deadline=deadline, progress=progress)
         for spec in specs
     )
     return SubmissionResult(

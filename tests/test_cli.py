@@ -79,3 +79,22 @@ def test_two_processes_with_different_hash_seeds_give_the_same_grade(tmp_path):
                         for a in data["assignments"] for t in a["tests"]])
     assert outputs[0] == outputs[1]
     assert any(status == "failed" for _, status, _, _ in outputs[0])
+
+
+def test_jobs_default_to_the_cores_and_can_be_set(tmp_path, monkeypatch):
+    import grader.cli as cli
+
+    seen = []
+    real = cli.grade_submission
+
+    def spy(path, course, options, **kwargs):
+        seen.append(options.jobs)
+        return real(path, course, options, **kwargs)
+
+    monkeypatch.setattr(cli, "grade_submission", spy)
+    monkeypatch.setattr(cli, "default_jobs", lambda: 7)
+    monkeypatch.chdir(tmp_path)
+    assert main(["grade", str(REFERENCE), "--course", str(COURSE), "--quiet"]) == 0
+    assert main(["check", str(REFERENCE), "--course", str(COURSE), "--jobs", "2", "--no-html"]) == 0
+    assert main(["grade", str(REFERENCE), "--course", str(COURSE), "--jobs", "0"]) == 2
+    assert seen == [7, 2]

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from grader.results import SubmissionResult
+from grader.results import AssignmentResult, SubmissionResult
 
 
 def _finite(value: Any) -> Any:
@@ -24,9 +24,7 @@ def _finite(value: Any) -> Any:
 
 def to_dict(result: SubmissionResult) -> dict[str, Any]:
     data = asdict(result)
-    for assignment in data["assignments"]:
-        for test in assignment["tests"]:
-            test["functions"] = list(test["functions"])
+    data["assignments"] = [assignment_to_dict(a) for a in result.assignments]
     data["warnings"] = list(data["warnings"])
     return _finite(data)
 
@@ -35,19 +33,28 @@ def write(result: SubmissionResult, path: str | Path) -> None:
     Path(path).write_text(json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n")
 
 
-def from_dict(data: dict[str, Any]) -> SubmissionResult:
-    """Rebuild a result from its grade JSON (as stored by ``grader batch``)."""
-    from grader.results import AssignmentResult, TestResult
+def assignment_to_dict(result: AssignmentResult) -> dict[str, Any]:
+    """One assignment's part of the grade JSON (what a grading process hands back)."""
+    data = asdict(result)
+    for test in data["tests"]:
+        test["functions"] = list(test["functions"])
+    return _finite(data)
+
+
+def assignment_from_dict(a: dict[str, Any]) -> AssignmentResult:
+    from grader.results import TestResult
 
     def test(t: dict[str, Any]) -> TestResult:
         fields = {k: t[k] for k in TestResult.__dataclass_fields__ if k in t}
         fields["functions"] = tuple(fields.get("functions", ()))
         return TestResult(**fields)
 
-    def assignment(a: dict[str, Any]) -> AssignmentResult:
-        fields = {k: a[k] for k in AssignmentResult.__dataclass_fields__ if k in a and k != "tests"}
-        return AssignmentResult(tests=tuple(test(t) for t in a.get("tests", [])), **fields)
+    fields = {k: a[k] for k in AssignmentResult.__dataclass_fields__ if k in a and k != "tests"}
+    return AssignmentResult(tests=tuple(test(t) for t in a.get("tests", [])), **fields)
 
+
+def from_dict(data: dict[str, Any]) -> SubmissionResult:
+    """Rebuild a result from its grade JSON (as stored by ``grader batch``)."""
     fields = {k: data[k] for k in SubmissionResult.__dataclass_fields__ if k in data and k != "assignments"}
     fields["warnings"] = tuple(fields.get("warnings", ()))
-    return SubmissionResult(assignments=tuple(assignment(a) for a in data.get("assignments", [])), **fields)
+    return SubmissionResult(assignments=tuple(assignment_from_dict(a) for a in data.get("assignments", [])), **fields)

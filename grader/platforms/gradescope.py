@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from grader.assignment_pool import default_jobs
 from grader.config import CourseConfig
 from grader.course import load_course
 from grader.errors import GraderError, SubmissionError
@@ -114,7 +115,8 @@ def run_gradescope(root: str | Path = DEFAULT_ROOT, *, course_dir: str | Path | 
         for assignment_id in only:
             course.get(assignment_id)
         metadata = read_metadata(root / "submission_metadata.json")
-        result = grade_submission(root / "submission", course, GradeOptions(only=only, device=device),
+        options = GradeOptions(only=only, device=device, jobs=default_jobs())
+        result = grade_submission(root / "submission", course, options,
                                   submission_id=str((metadata or {}).get("id", root / "submission")))
         late = lateness(course.config, [a.id for a in result.assignments], metadata)
         data = gradescope_format.results(result, course.config, execution_time_s=time.monotonic() - started,

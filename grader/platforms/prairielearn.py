@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from grader.assignment_pool import default_jobs
 from grader.course import load_course
 from grader.errors import GraderError
 from grader.formats import prairielearn as prairielearn_format
@@ -24,7 +25,7 @@ def run_prairielearn(root: str | Path = DEFAULT_ROOT, *, course_dir: str | Path 
         course = load_course(course_dir)
         for assignment_id in only:
             course.get(assignment_id)
-        result = grade_submission(root / "student", course, GradeOptions(only=only, device=device))
+        result = grade_submission(root / "student", course, GradeOptions(only=only, device=device, jobs=default_jobs()))
         data = prairielearn_format.results(result, course.config)
     except BaseException as exc:  # noqa: BLE001 - PrairieLearn needs a results file whatever failed
         message = str(exc) if isinstance(exc, GraderError) else f"{type(exc).__name__}: {exc}"
