@@ -70,10 +70,11 @@ def build_class(root: Path, n: int, course) -> None:
                 (folder / assignment.student_file).write_text(f"# synthetic submission {i}\n{text}")
 
 
-def naive(root: Path, sample: int) -> tuple[int, float]:
+def naive(root: Path, sample: int) -> tuple[int, float, list[str]]:
     entries = sorted(p for p in root.iterdir() if p.is_dir())
     step = max(1, len(entries) // sample)
     chosen = entries[::step][:sample]
+    died: list[str] = []
     started = time.monotonic()
     # The grader importable from this checkout, installed or not.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -83,11 +84,15 @@ def naive(root: Path, sample: int) -> tuple[int, float]:
                                "--rootdir", str(ROOT / "benchmarks"), "-c", os.devnull],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               cwd=ROOT / "benchmarks", env=env)
-        # 0: every check passed, 1: some failed (both are gradings); anything else means the
-        # naive run itself broke and its time would measure nothing.
-        if done.returncode not in (0, 1):
+        # 0: every check passed, 1: some failed. Killed by a signal (a student's segfault) or
+        # interrupted (a student's KeyboardInterrupt): the naive grader lost this submission,
+        # as it would in a course. 3, 4, 5 (pytest's internal, usage, nothing collected): the
+        # naive setup itself is broken and its time would measure nothing.
+        if done.returncode in (3, 4, 5):
             raise SystemExit(f"the naive run on {entry.name} failed (exit {done.returncode}):\n{done.stdout[-3000:]}")
-    return len(chosen), time.monotonic() - started
+        if done.returncode not in (0, 1):
+            died.append(entry.name)
+    return len(chosen), time.monotonic() - started, died
 
 
 def one_full_submission(correct: Path, course, runs: int) -> list[str]:
@@ -140,23 +145,23 @@ def main() -> None:
 
         with sqlite3.connect(work / "out" / "grades.sqlite") as db:
             per_submission = [row[0] for row in db.execute("SELECT elapsed_s FROM submissions")]
-        n_naive, naive_s = naive(work / "class", args.naive_sample or args.n)
+        batch_rate = args.n / batch_s
+        print(f"machine: {os.cpu_count()} cores; N = {args.n}; batch jobs = {args.jobs or os.cpu_count()}")
+        print(f"batch: {args.n} submissions in {batch_s:.1f} s = {batch_rate:.3f} submissions/s "
+              f"({len(summary.failed)} grader failures)")
+        print(f"median per-submission time inside the batch: {statistics.median(per_submission):.2f} s", flush=True)
+        n_naive, naive_s, died = naive(work / "class", args.naive_sample or args.n)
+        naive_rate = n_naive / naive_s
+        print(f"naive: {n_naive} submissions in {naive_s:.1f} s = {naive_rate:.3f} submissions/s"
+              + (f" ({len(died)} of them killed the naive grader's process: {', '.join(died)})" if died else ""))
+        print(f"ratio batch/naive: {batch_rate / naive_rate:.2f}x", flush=True)
         correct = work / "correct" / "submission"
         correct.mkdir(parents=True)
         for assignment in course.assignments:
             source = sorted((ROOT / "tests" / "fixtures" / assignment.id).glob("correct_*.py"))[0]
             shutil.copy(source, correct / assignment.student_file)
-        alone = one_full_submission(correct, course, args.alone_runs)
-        batch_rate = args.n / batch_s
-        naive_rate = n_naive / naive_s
-        print(f"machine: {os.cpu_count()} cores; N = {args.n}; batch jobs = {args.jobs or os.cpu_count()}")
-        print(f"batch: {args.n} submissions in {batch_s:.1f} s = {batch_rate:.3f} submissions/s "
-              f"({len(summary.failed)} grader failures)")
-        print(f"naive: {n_naive} submissions in {naive_s:.1f} s = {naive_rate:.3f} submissions/s")
-        print(f"ratio batch/naive: {batch_rate / naive_rate:.2f}x")
-        print(f"median per-submission time inside the batch: {statistics.median(per_submission):.2f} s")
-        for line in alone:
-            print(line)
+        for line in one_full_submission(correct, course, args.alone_runs):
+            print(line, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
