@@ -107,14 +107,7 @@ def _replay(test: TestSpec, student: Student, log: CallLog, cases: list[dict[str
         except Exception:
             return None
         except AbortTest as abort:
-            return TestOutcome(
-                status=abort.status,
-                message=abort.message,
-                counterexample="" if abort.status == "not_implemented" else render_calls(log.calls, module_name, moved),
-                traceback=abort.traceback,
-                stdout="".join(log.stdout),
-                examples_run=index + 1,
-            )
+            return _aborted(abort, _Failure(abort, list(log.calls), moved), module_name, log, index + 1)
     return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=len(cases))
 
 
@@ -175,22 +168,25 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
             with with_reporter(lambda *_: None):
                 runner()
     except AbortTest as abort:
-        last = failures[-1] if failures else None
-        status = abort.status
-        return TestOutcome(
-            status=status,
-            message=abort.message,
-            counterexample="" if status == "not_implemented" or last is None
-            else render_calls(last.calls, module_name, last.case),
-            traceback=abort.traceback,
-            stdout="".join(log.stdout),
-            examples_run=counter["examples"],
-        )
+        return _aborted(abort, failures[-1] if failures else None, module_name, log, counter["examples"])
     except (Flaky, HypothesisException, Exception) as exc:
         return _failure_outcome(exc, failures, module_name, log, counter["examples"])
     if not failures:
         _passing_cases[memo_key] = drawn
     return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=counter["examples"])
+
+
+def _aborted(abort: AbortTest, last: _Failure | None, module_name: str, log: CallLog, examples: int) -> TestOutcome:
+    """The outcome of a test ended at once; ``last`` is the case that ended it, with its calls."""
+    return TestOutcome(
+        status=abort.status,
+        message=abort.message,
+        counterexample="" if abort.status == "not_implemented" or last is None
+        else render_calls(last.calls, module_name, last.case),
+        traceback=abort.traceback,
+        stdout="".join(log.stdout),
+        examples_run=examples,
+    )
 
 
 # Hypothesis may raise an exception group (Python 3.11+) when a failure is flaky.

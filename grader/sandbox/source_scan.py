@@ -57,7 +57,7 @@ def _scanned_nodes(tree: ast.Module, functions: tuple[str, ...]) -> list[tuple[s
     which of their functions led to the forbidden name, not only which helper held it.
     """
     defs = {n.name: n for n in tree.body if isinstance(n, _DEF_TYPES)}
-    scanned: list[tuple[str, ast.AST]] = [(MODULE_LEVEL, n) for n in tree.body if n.__class__ not in _DEF_TYPES]
+    scanned: list[tuple[str, ast.AST]] = [(MODULE_LEVEL, n) for n in tree.body if not isinstance(n, _DEF_TYPES)]
     seen: set[str] = set()
 
     def follow(start: str, via: str) -> None:
