@@ -41,14 +41,18 @@ def coordinates(dtype: torch.dtype, grid: bool) -> st.SearchStrategy[float]:
     )
 
 
-@st.composite
-def boxes(draw, n: int, dtype: torch.dtype, grid: bool | None = None) -> torch.Tensor:
-    """``n`` valid xyxy boxes: each axis's two drawn coordinates sorted (x1 <= x2, y1 <= y2)."""
-    on_grid = draw(st.booleans()) if grid is None else grid
-    raw = draw(gst.tensors((n, 4), dtype=dtype, elements=coordinates(dtype, on_grid)))
+def sorted_corners(raw: torch.Tensor) -> torch.Tensor:
+    """Valid xyxy boxes from ``(n, 4)`` drawn coordinates: each axis's two sorted (x1 <= x2, y1 <= y2)."""
     x1, x2 = torch.minimum(raw[:, 0], raw[:, 2]), torch.maximum(raw[:, 0], raw[:, 2])
     y1, y2 = torch.minimum(raw[:, 1], raw[:, 3]), torch.maximum(raw[:, 1], raw[:, 3])
     return torch.stack([x1, y1, x2, y2], dim=1)
+
+
+@st.composite
+def boxes(draw, n: int, dtype: torch.dtype, grid: bool | None = None) -> torch.Tensor:
+    """``n`` valid xyxy boxes."""
+    on_grid = draw(st.booleans()) if grid is None else grid
+    return sorted_corners(draw(gst.tensors((n, 4), dtype=dtype, elements=coordinates(dtype, on_grid))))
 
 
 @st.composite

@@ -30,16 +30,7 @@ def wide_pair_case(draw):
     n, m = draw(gst.dims(1, 6)), draw(gst.dims(1, 6))
 
     def draw_boxes(k):
-        raw = draw(gst.tensors((k, 4), dtype=dtype, min_value=-50.0, max_value=50.0))
-        return torch.stack(
-            [
-                torch.minimum(raw[:, 0], raw[:, 2]),
-                torch.minimum(raw[:, 1], raw[:, 3]),
-                torch.maximum(raw[:, 0], raw[:, 2]),
-                torch.maximum(raw[:, 1], raw[:, 3]),
-            ],
-            dim=1,
-        )
+        return visible.sorted_corners(draw(gst.tensors((k, 4), dtype=dtype, min_value=-50.0, max_value=50.0)))
 
     return {"boxes1": draw_boxes(n), "boxes2": draw_boxes(m)}
 
@@ -106,16 +97,7 @@ def transform_case(draw):
     elements = st.integers(0, 32).map(lambda k: k / 4)
 
     def draw_boxes(k):
-        raw = draw(gst.tensors((k, 4), dtype=dtype, elements=elements))
-        return torch.stack(
-            [
-                torch.minimum(raw[:, 0], raw[:, 2]),
-                torch.minimum(raw[:, 1], raw[:, 3]),
-                torch.maximum(raw[:, 0], raw[:, 2]),
-                torch.maximum(raw[:, 1], raw[:, 3]),
-            ],
-            dim=1,
-        )
+        return visible.sorted_corners(draw(gst.tensors((k, 4), dtype=dtype, elements=elements)))
 
     return {
         "boxes1": draw_boxes(n),
