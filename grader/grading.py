@@ -11,7 +11,7 @@ import datetime as _dt
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -28,6 +28,7 @@ from grader.sandbox.protections import sandbox_warnings
 from grader.scoring import not_graded, score_assignment
 from grader.spec.model import AssignmentSpec, TestSpec
 from grader.submission import locate_files
+from grader.untrusted import clean_name, clean_strings, clean_text
 
 ProgressFn = Callable[[str, str], None]  # (assignment id, test name) after each test
 
@@ -84,6 +85,25 @@ def _import_failure(spec: AssignmentSpec, reply: Reply, file: str, import_timeou
 
 def grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: int, options: GradeOptions,
                      deadline: float, progress: ProgressFn | None = None) -> AssignmentResult:
+    """Grade one assignment; a failure of the grader itself becomes that assignment's result."""
+    try:
+        return _grade_assignment(spec, student_file, seed=seed, options=options, deadline=deadline,
+                                 progress=progress)
+    except Exception as exc:  # noqa: BLE001 - one assignment's grader fault must not cost the others
+        return grader_failure(spec, f"{type(exc).__name__}: {exc}", file=str(student_file or ""))
+
+
+def grader_failure(spec: AssignmentSpec, detail: str, *, file: str = "") -> AssignmentResult:
+    """The result of an assignment the grader failed on: every test at 0, the fault named."""
+    detail = clean_text(detail, limit=2000)
+    result = not_graded(spec, status="error", test_status="error", file=file,
+                        message=f"the grader failed on this assignment (not the submission's fault; "
+                                f"an instructor will look): {detail}")
+    return replace(result, grader_error=detail)
+
+
+def _grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: int, options: GradeOptions,
+                      deadline: float, progress: ProgressFn | None = None) -> AssignmentResult:
     if student_file is None:
         return not_graded(spec, status="missing", test_status="failed",
                           message=f"{spec.student_file} was not submitted")
@@ -161,8 +181,8 @@ def grade_submission(path: str | Path, course: Course, options: GradeOptions | N
                               deadline=deadline, progress=progress)
         for spec in specs
     )
-    return SubmissionResult(
-        submission=submission_id or str(path),
+    result = SubmissionResult(
+        submission=clean_name(submission_id or str(path)),
         score=round(sum(a.score for a in results), 6),
         max_score=round(sum(a.max_score for a in results), 6),
         assignments=results,
@@ -174,3 +194,6 @@ def grade_submission(path: str | Path, course: Course, options: GradeOptions | N
         elapsed_s=round(time.monotonic() - started, 3),
         warnings=sandbox_warnings(),
     )
+    # The last pass of the untrusted-text boundary: whatever a suite's message quoted from the
+    # student, every output receives clean text.
+    return clean_strings(result)

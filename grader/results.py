@@ -7,6 +7,9 @@ from typing import Any
 
 TEST_STATUSES = ("passed", "failed", "error", "timeout", "violation")
 ASSIGNMENT_STATUSES = ("graded", "missing", "error")
+# Not a SPEC status: what a gradebook or dashboard shows for a result whose ``grader_error`` is
+# set (the grader, not the submission, failed; its SPEC status stays ``error``).
+GRADER_ERROR = "grader-error"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,13 @@ class AssignmentResult:
     message: str = ""
     file: str = ""
     elapsed_s: float = 0.0
+    # Set when grading this assignment failed inside the grader (a broken suite, a grader bug):
+    # the submission is not at fault, and an instructor needs to look.
+    grader_error: str = ""
+
+    @property
+    def shown_status(self) -> str:
+        return GRADER_ERROR if self.grader_error else self.status
 
 
 @dataclass(frozen=True)
@@ -53,3 +63,12 @@ class SubmissionResult:
     graded_at: str = ""
     elapsed_s: float = 0.0
     warnings: tuple[str, ...] = ()
+    # Set when the grader failed on the whole submission (its grading process died, storing it
+    # failed); per assignment, see AssignmentResult.grader_error.
+    grader_error: str = ""
+
+    @property
+    def grader_errors(self) -> tuple[str, ...]:
+        """Every grader fault in this result, the submission's own first, each with where it was."""
+        found = [self.grader_error] if self.grader_error else []
+        return tuple(found + [f"{a.id}: {a.grader_error}" for a in self.assignments if a.grader_error])

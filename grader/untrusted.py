@@ -20,6 +20,7 @@ clean again without harm.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -69,3 +70,23 @@ def clean_text(value: Any, *, limit: int = DEFAULT_LIMIT) -> str:
 def clean_name(value: Any) -> str:
     """A name (file, folder, archive member, exception type) on one line, at most 200 characters."""
     return clean_text(value, limit=NAME_LIMIT).replace("\n", "\\n").replace("\t", "\\t")
+
+
+def clean_strings(value: Any, *, limit: int = 1_000_000) -> Any:
+    """``value`` with every string inside it cleaned: dataclasses (frozen ones rebuilt), dicts,
+    lists and tuples are walked; other values are returned as they are.
+
+    The last pass before a result reaches any output: whatever a suite put into a message from
+    a student's value, the outputs receive only clean text.
+    """
+    if isinstance(value, str):
+        return clean_text(value, limit=limit)
+    if isinstance(value, (list, tuple)):
+        items = [clean_strings(v, limit=limit) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {clean_strings(k, limit=limit): clean_strings(v, limit=limit) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: clean_strings(getattr(value, f.name), limit=limit) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value

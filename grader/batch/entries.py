@@ -16,6 +16,7 @@ from typing import Any
 from grader.archive import extract_zip
 from grader.errors import SubmissionError
 from grader.submission import locate_files
+from grader.untrusted import clean_name, clean_text
 
 _IGNORED = {"__MACOSX", "__pycache__"}
 
@@ -66,25 +67,39 @@ def _safe_id(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._@+-]+", "_", name).strip("._") or "entry"
 
 
+def _unique_id(name: str, taken: set[str]) -> str:
+    """The entry's id: ``name`` made safe, with ``-2``, ``-3``, ... where two names map to one id
+    (``a b`` and ``a_b``): the id keys the store, the output files and the extraction folder,
+    so two students must never share one."""
+    base = entry_id = _safe_id(name)
+    n = 1
+    while entry_id in taken:
+        n += 1
+        entry_id = f"{base}-{n}"
+    taken.add(entry_id)
+    return entry_id
+
+
 def discover(root: Path, extract_to: Path) -> list[Entry]:
     """Every entry of ``root``, sorted by name; zips are extracted under ``extract_to``."""
     if not root.is_dir():
         raise SubmissionError(f"{root}: the batch root must be a folder of submissions")
     people = _load_gradescope_metadata(root)
     entries = []
+    taken: set[str] = set()
     for item in sorted(root.iterdir()):
         if item.name in _IGNORED or item.name.startswith("."):
             continue
         if item.is_symlink():
-            entries.append(Entry(_safe_id(item.name), item, item, problem="symbolic links are not graded"))
+            entries.append(Entry(_unique_id(item.name, taken), item, item, problem="symbolic links are not graded"))
             continue
         person = people.get(item.name, {})
-        details = dict(student_name=person.get("name", ""), student_email=person.get("email", ""),
-                       student_id=person.get("sid", ""))
+        details = {f"student_{key}": clean_name(person.get(key, "")) for key in ("name", "email")}
+        details["student_id"] = clean_name(person.get("sid", ""))
         if item.is_dir():
-            entries.append(Entry(_safe_id(item.name), item, item, **details))
+            entries.append(Entry(_unique_id(item.name, taken), item, item, **details))
         elif item.suffix.lower() == ".zip":
-            entry_id = _safe_id(item.stem)
+            entry_id = _unique_id(item.stem, taken)
             target = extract_to / entry_id
             try:
                 if target.exists():
@@ -94,7 +109,7 @@ def discover(root: Path, extract_to: Path) -> list[Entry]:
                 extract_zip(item, target)
                 entries.append(Entry(entry_id, target, item, **details))
             except SubmissionError as exc:
-                entries.append(Entry(entry_id, target, item, problem=str(exc), **details))
+                entries.append(Entry(entry_id, target, item, problem=clean_text(exc, limit=2000), **details))
     return entries
 
 

@@ -9,10 +9,13 @@ as does each Dask worker.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from grader import faults
 from grader.errors import GraderError
 
 _courses: dict[tuple[str, bool], Any] = {}  # per grading process: the course, loaded once
@@ -25,6 +28,7 @@ def grade_entry(task: dict[str, Any]) -> dict[str, Any]:
     from grader.grading import GradeOptions, grade_submission
     from grader.sandbox.limits import Limits
 
+    faults.checkpoint(f"grade.{task['entry']}")
     key = (task["course_root"], task["include_hidden"])
     if key not in _courses:
         _courses[key] = load_course(task["course_root"], include_hidden=task["include_hidden"])
@@ -39,14 +43,57 @@ Outcome = tuple[dict[str, Any], dict[str, Any] | None, str]  # (task, grade JSON
 
 
 def run_local(tasks: list[dict[str, Any]], jobs: int) -> Iterator[Outcome]:
-    """Grade ``tasks`` in ``jobs`` processes, yielding each as it completes."""
+    """Grade ``tasks`` in ``jobs`` processes, yielding each as it completes.
+
+    A grading process that dies (killed, out of memory: the sandbox should make that
+    impossible for a submission, but a batch must survive it) breaks the whole pool, and
+    every task in flight with it. At most ``jobs`` tasks are in flight, so only those are
+    suspects: each is graded again alone in a fresh process, and one that kills that too is
+    reported as a grader failure for its entry only. The queue goes on in a new pool.
+    """
     if not tasks:
         return
     from grader.sandbox.process import fork_context
 
     jobs = max(1, min(jobs, len(tasks)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=fork_context()) as pool:
-        yield from _drain(pool.submit, tasks)
+    queue = deque(tasks)
+    suspects: list[dict[str, Any]] = []
+    while queue:
+        yield from _drain(ProcessPoolExecutor(max_workers=jobs, mp_context=fork_context()), queue, jobs, suspects)
+    for task in suspects:
+        alone: list[dict[str, Any]] = []
+        yield from _drain(ProcessPoolExecutor(max_workers=1, mp_context=fork_context()), deque([task]), 1, alone)
+        for lost in alone:
+            yield lost, None, "its grading process died twice (killed or out of memory), the second time alone"
+
+
+def _drain(pool: ProcessPoolExecutor, queue: deque[dict[str, Any]], jobs: int,
+           suspects: list[dict[str, Any]]) -> Iterator[Outcome]:
+    """Run ``queue`` in ``pool`` with at most ``jobs`` in flight until it is empty or the pool
+    breaks (then the tasks in flight go to ``suspects``)."""
+    in_flight: dict[Future, dict[str, Any]] = {}
+    try:
+        while queue or in_flight:
+            while queue and len(in_flight) < jobs:
+                task = queue.popleft()
+                in_flight[pool.submit(grade_entry, task)] = task
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                task = in_flight.pop(future)
+                try:
+                    yield task, future.result(), ""
+                except BrokenProcessPool:
+                    suspects.append(task)
+                    broken = True
+                except Exception as exc:  # the grader failed on this entry: say so, go on
+                    yield task, None, f"{type(exc).__name__}: {exc}"
+            if broken:
+                suspects.extend(in_flight.values())
+                in_flight.clear()
+                return
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_dask(tasks: list[dict[str, Any]], scheduler: str | None) -> Iterator[Outcome]:
@@ -74,15 +121,3 @@ def run_dask(tasks: list[dict[str, Any]], scheduler: str | None) -> Iterator[Out
                 yield task, None, f"{type(exc).__name__}: {exc}"
     finally:
         client.close()
-
-
-def _drain(submit: Callable[..., Future], tasks: list[dict[str, Any]]) -> Iterator[Outcome]:
-    pending = {submit(grade_entry, task): task for task in tasks}
-    while pending:
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            task = pending.pop(future)
-            try:
-                yield task, future.result(), ""
-            except Exception as exc:  # a grading process died or the grader failed: say so, go on
-                yield task, None, f"{type(exc).__name__}: {exc}"

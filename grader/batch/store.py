@@ -1,8 +1,17 @@
 """The batch's embedded database: SQLite in the output folder, no server to start.
 
-One row per submission and one per (submission, test). A submission is written in one
-transaction as soon as it is graded, so killing the batch loses at most the submissions in
-flight, and a rerun skips every entry whose content hash and suite version are unchanged.
+| table             | one row per                       | what it is for                                  |
+|-------------------|-----------------------------------|-------------------------------------------------|
+| ``submissions``   | entry                             | the entry's current result, whole (the reports) |
+| ``assignments``   | (entry, assignment)               | what each assignment was graded from: the file's|
+|                   |                                   | hash and the suite's fingerprint (what is stale)|
+| ``test_results``  | (entry, assignment, test)         | current verdicts, for queries                   |
+| ``history``       | grading of one assignment, ever   | every grade ever given, never overwritten       |
+
+An entry is written in one transaction as soon as it is graded, so killing the batch loses
+at most the entries in flight, and a rerun grades only the assignments whose file or suite
+changed. An assignment the grader failed on is stored with an empty fingerprint, so the next
+run tries it again; it never enters the history (it is not a grade).
 """
 
 from __future__ import annotations
@@ -10,11 +19,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.formats.grade_json import from_dict, to_dict
-from grader.results import SubmissionResult
+from grader import faults
+from grader.formats.grade_json import assignment_from_dict, assignment_to_dict, from_dict, to_dict
+from grader.results import AssignmentResult, SubmissionResult
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -31,6 +42,15 @@ CREATE TABLE IF NOT EXISTS submissions (
     result_json   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS submissions_by_content ON submissions (content_hash, suite_version);
+CREATE TABLE IF NOT EXISTS assignments (
+    entry         TEXT NOT NULL,
+    assignment    TEXT NOT NULL,
+    file_hash     TEXT NOT NULL,
+    suite_version TEXT NOT NULL,
+    result_json   TEXT NOT NULL,
+    PRIMARY KEY (entry, assignment)
+);
+CREATE INDEX IF NOT EXISTS assignments_by_content ON assignments (assignment, file_hash, suite_version);
 CREATE TABLE IF NOT EXISTS test_results (
     entry         TEXT NOT NULL REFERENCES submissions(entry) ON DELETE CASCADE,
     content_hash  TEXT NOT NULL,
@@ -43,7 +63,37 @@ CREATE TABLE IF NOT EXISTS test_results (
     message       TEXT NOT NULL,
     PRIMARY KEY (entry, assignment, test)
 );
+CREATE TABLE IF NOT EXISTS history (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry         TEXT NOT NULL,
+    assignment    TEXT NOT NULL,
+    file_hash     TEXT NOT NULL,
+    suite_version TEXT NOT NULL,
+    graded_at     TEXT NOT NULL,
+    score         REAL NOT NULL,
+    max_score     REAL NOT NULL,
+    result_json   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_entry ON history (entry, assignment, id);
 """
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What one assignment of an entry was graded from: the file's hash and the suite's fingerprint."""
+
+    file_hash: str
+    suite_version: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    entry: str
+    assignment: str
+    file_hash: str
+    suite_version: str
+    graded_at: str
+    result: AssignmentResult
 
 
 class Store:
@@ -64,22 +114,33 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def is_current(self, entry: str, content_hash: str, suite_version: str) -> bool:
-        row = self.db.execute("SELECT content_hash, suite_version FROM submissions WHERE entry = ?",
-                              (entry,)).fetchone()
-        return row is not None and tuple(row) == (content_hash, suite_version)
+    def graded_from(self, entry: str) -> dict[str, Graded]:
+        """Per assignment: what the entry's stored result was graded from."""
+        rows = self.db.execute("SELECT assignment, file_hash, suite_version FROM assignments WHERE entry = ?",
+                               (entry,)).fetchall()
+        return {aid: Graded(fh, sv) for aid, fh, sv in rows}
 
-    def same_content(self, content_hash: str, suite_version: str) -> dict[str, Any] | None:
-        """The stored result of another entry with identical files and suite, if any."""
-        row = self.db.execute("SELECT result_json FROM submissions WHERE content_hash = ? AND suite_version = ? "
-                              "LIMIT 1", (content_hash, suite_version)).fetchone()
-        return json.loads(row[0]) if row else None
+    def stored_assignments(self, entry: str) -> dict[str, AssignmentResult]:
+        rows = self.db.execute("SELECT assignment, result_json FROM assignments WHERE entry = ?", (entry,)).fetchall()
+        return {aid: assignment_from_dict(json.loads(blob)) for aid, blob in rows}
+
+    def same_content(self, assignment: str, graded: Graded) -> AssignmentResult | None:
+        """Another entry's result for the same file under the same suite, if any (never a grader error)."""
+        if not graded.suite_version:
+            return None
+        row = self.db.execute("SELECT result_json FROM assignments WHERE assignment = ? AND file_hash = ? "
+                              "AND suite_version = ? LIMIT 1",
+                              (assignment, graded.file_hash, graded.suite_version)).fetchone()
+        return assignment_from_dict(json.loads(row[0])) if row else None
 
     def save(self, result: SubmissionResult, *, content_hash: str, suite_version: str,
-             student: dict[str, str] | None = None) -> None:
+             graded: dict[str, Graded], student: dict[str, str] | None = None) -> None:
+        """Store the entry's whole current result; ``graded`` names the assignments graded now
+        (they enter the history) and what each was graded from. One transaction."""
         student = student or {}
         data = to_dict(result)
-        with self.db:  # one transaction: the submission and its tests, or nothing
+        by_id = {a.id: a for a in result.assignments}
+        with self.db:  # the submission, its assignments, tests and history, or nothing
             self.db.execute("DELETE FROM submissions WHERE entry = ?", (result.submission,))
             self.db.execute(
                 "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -92,6 +153,19 @@ class Store:
                 [(result.submission, content_hash, suite_version, a.id, t.name, t.status, t.score, t.max_score,
                   t.message[:2000]) for a in result.assignments for t in a.tests],
             )
+            for aid, source in graded.items():
+                assignment = by_id[aid]
+                blob = json.dumps(assignment_to_dict(assignment), allow_nan=False)
+                # A grader error is stored with no fingerprint: stale at once, so the next run retries it.
+                version = "" if assignment.grader_error else source.suite_version
+                self.db.execute("INSERT OR REPLACE INTO assignments VALUES (?, ?, ?, ?, ?)",
+                                (result.submission, aid, source.file_hash, version, blob))
+                if not assignment.grader_error:
+                    self.db.execute("INSERT INTO history (entry, assignment, file_hash, suite_version, graded_at, "
+                                    "score, max_score, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                    (result.submission, aid, source.file_hash, version, result.graded_at,
+                                     assignment.score, assignment.max_score, blob))
+            faults.checkpoint("store.commit")  # a kill here must roll the whole entry back
 
     def results(self, entries: list[str] | None = None) -> Iterator[tuple[SubmissionResult, dict[str, str]]]:
         rows = self.db.execute("SELECT entry, result_json, student_name, student_email, student_id "
@@ -100,3 +174,13 @@ class Store:
         for entry, blob, name, email, sid in rows:
             if wanted is None or entry in wanted:
                 yield from_dict(json.loads(blob)), {"name": name, "email": email, "sid": sid}
+
+    def history(self, entry: str | None = None) -> list[HistoryRow]:
+        """Every grade ever stored, oldest first (of one entry, or of all)."""
+        query = "SELECT entry, assignment, file_hash, suite_version, graded_at, result_json FROM history"
+        args: tuple[Any, ...] = ()
+        if entry is not None:
+            query, args = query + " WHERE entry = ?", (entry,)
+        rows = self.db.execute(query + " ORDER BY id", args).fetchall()
+        return [HistoryRow(e, a, fh, sv, at, assignment_from_dict(json.loads(blob)))
+                for e, a, fh, sv, at, blob in rows]

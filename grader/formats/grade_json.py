@@ -8,7 +8,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from grader.atomic import write_atomically
 from grader.results import AssignmentResult, SubmissionResult
+from grader.untrusted import clean_strings
 
 
 def _finite(value: Any) -> Any:
@@ -30,7 +32,7 @@ def to_dict(result: SubmissionResult) -> dict[str, Any]:
 
 
 def write(result: SubmissionResult, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n")
+    write_atomically(path, json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n")
 
 
 def assignment_to_dict(result: AssignmentResult) -> dict[str, Any]:
@@ -50,11 +52,13 @@ def assignment_from_dict(a: dict[str, Any]) -> AssignmentResult:
         return TestResult(**fields)
 
     fields = {k: a[k] for k in AssignmentResult.__dataclass_fields__ if k in a and k != "tests"}
-    return AssignmentResult(tests=tuple(test(t) for t in a.get("tests", [])), **fields)
+    # Data from another process or the store: it crosses the untrusted-text boundary again.
+    return clean_strings(AssignmentResult(tests=tuple(test(t) for t in a.get("tests", [])), **fields))
 
 
 def from_dict(data: dict[str, Any]) -> SubmissionResult:
     """Rebuild a result from its grade JSON (as stored by ``grader batch``)."""
     fields = {k: data[k] for k in SubmissionResult.__dataclass_fields__ if k in data and k != "assignments"}
     fields["warnings"] = tuple(fields.get("warnings", ()))
-    return SubmissionResult(assignments=tuple(assignment_from_dict(a) for a in data.get("assignments", [])), **fields)
+    return clean_strings(SubmissionResult(
+        assignments=tuple(assignment_from_dict(a) for a in data.get("assignments", [])), **fields))

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from grader.atomic import write_atomically
 from grader.results import SubmissionResult
 
 __all__ = ["CANVAS_IDENTITY_COLUMNS", "gradebook_frames", "write_canvas_gradebook", "write_gradebook"]
@@ -73,7 +74,7 @@ def gradebook_frames(results: Sequence[SubmissionResult]) -> tuple[pd.DataFrame,
         row: dict[str, Any] = {"submission": r.submission, "total": r.score}
         for a in r.assignments:
             row[a.id] = a.score
-            row[status_column(a.id)] = a.status
+            row[status_column(a.id)] = a.shown_status
             for t in a.tests:
                 row[test_column(a.id, t.name)] = t.score
         rows.append(row)
@@ -89,9 +90,9 @@ def write_gradebook(results: Sequence[SubmissionResult], path: str | Path) -> tu
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame, possible = gradebook_frames(results)
-    frame.to_csv(path, index=False)
+    write_atomically(path, frame.to_csv(index=False))
     points_path = path.with_name(f"{path.stem}_points_possible{path.suffix or '.csv'}")
-    possible.to_csv(points_path, index=False)
+    write_atomically(points_path, possible.to_csv(index=False))
     return path, points_path
 
 
@@ -126,5 +127,5 @@ def write_canvas_gradebook(results: Sequence[SubmissionResult], path: str | Path
     """Canvas's gradebook-import CSV: identity columns, one column per assignment, Points Possible first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas_frame(results, roster=roster).to_csv(path, index=False)
+    write_atomically(path, canvas_frame(results, roster=roster).to_csv(index=False))
     return path

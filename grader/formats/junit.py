@@ -14,6 +14,7 @@ import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from grader.atomic import write_atomically
 from grader.formats.feedback import plain
 from grader.results import SubmissionResult
 
@@ -61,4 +62,4 @@ def to_xml(result: SubmissionResult) -> str:
 
 
 def write(result: SubmissionResult, path: str | Path) -> None:
-    Path(path).write_text(to_xml(result), encoding="utf-8")
+    write_atomically(path, to_xml(result))

@@ -75,8 +75,10 @@ class ClassSummary:
 
 def trouble_reasons(result: SubmissionResult) -> tuple[str, ...]:
     """Why a submission needs a human: timeouts, crashes, rule violations, files that would not import."""
-    reasons: list[str] = []
+    reasons: list[str] = [f"grader-error: {why}" for why in result.grader_errors]
     for a in result.assignments:
+        if a.grader_error:
+            continue
         if a.status == "error":
             reasons.append(f"{a.id}: import failed ({a.message})")
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from grader.atomic import write_atomically
 from grader.report.class_summary import ClassSummary, summarize, trouble_reasons
 from grader.report.html import environment
 from grader.report.plots import histogram_svg, pass_rate_svg
@@ -34,7 +35,7 @@ def _plots(summary: ClassSummary) -> dict[str, object]:
 
 
 def render_dashboard(results: Sequence[SubmissionResult], *, report_paths: Mapping[str, str] | None = None,
-                     title: str = "Class dashboard") -> str:
+                     title: str = "Class dashboard", regrade_report: str | None = None) -> str:
     summary = summarize(results)
     report_paths = report_paths or {}
     assignment_ids = [a.id for a in summary.assignments]
@@ -53,16 +54,18 @@ def render_dashboard(results: Sequence[SubmissionResult], *, report_paths: Mappi
     rows.sort(key=lambda row: (not row["reasons"], row["submission"]))
     return environment().get_template("dashboard.html.j2").render(
         title=title, summary=summary, rows=rows, assignment_ids=assignment_ids, plots=_plots(summary),
-        report_paths=report_paths, graded_at=max((r.graded_at for r in results), default=""),
+        report_paths=report_paths, regrade_report=regrade_report,
+        graded_at=max((r.graded_at for r in results), default=""),
         grader_version=next((r.grader_version for r in results if r.grader_version), ""),
     )
 
 
 def write_dashboard(results: Sequence[SubmissionResult], out_dir: Path, *,
-                    report_paths: Mapping[str, str] | None = None) -> Path:
-    """Write ``out_dir/index.html``; ``report_paths`` maps ``result.submission`` to a relative link."""
+                    report_paths: Mapping[str, str] | None = None, regrade_report: str | None = None) -> Path:
+    """Write ``out_dir/index.html``; ``report_paths`` maps ``result.submission`` to a relative link,
+    ``regrade_report`` is the relative link of the latest regrade's report (if there is one)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
-    path.write_text(render_dashboard(results, report_paths=report_paths), encoding="utf-8")
+    write_atomically(path, render_dashboard(results, report_paths=report_paths, regrade_report=regrade_report))
     return path

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 
+from grader.atomic import write_atomically
 from grader.report.presentation import STATUS_DISPLAY, format_points, percent_of, present_assignment
 from grader.results import SubmissionResult
 
@@ -46,4 +47,4 @@ def render_report(result: SubmissionResult, *, show_hidden_inputs: bool = False)
 def write_report(result: SubmissionResult, path: str | Path, *, show_hidden_inputs: bool = False) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(result, show_hidden_inputs=show_hidden_inputs), encoding="utf-8")
+    write_atomically(path, render_report(result, show_hidden_inputs=show_hidden_inputs))

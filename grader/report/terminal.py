@@ -19,6 +19,11 @@ _STATUS_STYLE = {"passed": "green", "failed": "red", "error": "magenta", "timeou
                  "violation": "bold red", "graded": "green", "missing": "dim", }
 
 
+def _short(text: str, limit: int = 600) -> str:
+    """A terminal shows the start of a long message; the reports carry all of it."""
+    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more characters in the report]"
+
+
 def _first_failure(tests: tuple[TestResult, ...]) -> TestResult | None:
     for t in tests:
         if t.status != "passed" and t.is_implemented:
@@ -55,7 +60,7 @@ def print_summary(result: SubmissionResult, console: Console | None = None, *, s
         failure = _first_failure(a.tests)
         if failure is None:
             continue
-        body = [f"[{_STATUS_STYLE.get(failure.status, '')}]{failure.status}[/]: {escape(failure.message)}"]
+        body = [f"[{_STATUS_STYLE.get(failure.status, '')}]{failure.status}[/]: {escape(_short(failure.message))}"]
         if failure.hint:
             body.append(f"[italic]hint:[/] {escape(failure.hint)}")
         console.print(Panel("\n".join(body), title=escape(f"{a.id}: {failure.name}"), title_align="left",

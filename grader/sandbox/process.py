@@ -27,6 +27,7 @@ from grader.sandbox import wire
 from grader.sandbox.identity import kill_user_processes, worker_uid
 from grader.sandbox.limits import Limits
 from grader.sandbox.source_scan import describe_uses, forbidden_references
+from grader.untrusted import clean_name, clean_text
 
 _PRELOAD = ["torch", "numpy", "grader.sandbox.worker"]
 _context: Any = None
@@ -119,7 +120,9 @@ def _parse_error(node: Any) -> StudentError:
     fields = [node.get(k) for k in ("type", "message", "traceback")]
     if not all(isinstance(f, str) for f in fields):
         raise wire.WireError("bad exception fields")
-    return StudentError(fields[0][:200], tuple(t[:200] for t in types[:64]), fields[1][:2000], fields[2][:4000])
+    # Everything here is the student's text: it crosses into the grader through the one boundary.
+    return StudentError(clean_name(fields[0]), tuple(clean_name(t) for t in types[:64]),
+                        clean_text(fields[1], limit=2000), clean_text(fields[2], limit=4000))
 
 
 def _parse_reply(node: Any) -> Reply:
@@ -130,7 +133,7 @@ def _parse_reply(node: Any) -> Reply:
     elapsed = node.get("elapsed_s", 0.0)
     if not isinstance(stdout, str) or not isinstance(violations, list) or not isinstance(elapsed, (int, float)):
         raise wire.WireError("bad reply fields")
-    common = dict(stdout=stdout[:20000], violations=tuple(str(v)[:200] for v in violations[:20]),
+    common = dict(stdout=clean_text(stdout, limit=20000), violations=tuple(clean_name(v) for v in violations[:20]),
                   elapsed_s=float(elapsed))
     kind = node["kind"]
     if kind in ("raised", "import_error"):
@@ -220,7 +223,7 @@ class Worker:
             self.stop()
             return Reply(kind="timeout", message=f"the worker did not start within {timeout_s:.1f} s")
         try:
-            node = wire.decode(frame)
+            node = wire.decode(frame, untrusted=True)
             report = node["protections"] if isinstance(node, dict) and node.get("kind") == "confined" else None
             if not (isinstance(report, dict) and all(isinstance(v, str) for v in report.values())):
                 raise wire.WireError("no protection report")
@@ -260,7 +263,7 @@ class Worker:
         except (EOFError, OSError) as exc:
             return self._dead(str(exc))
         try:
-            return _parse_reply(wire.decode(frame, device=self.device))
+            return _parse_reply(wire.decode(frame, device=self.device, untrusted=True))
         except wire.WireError as exc:
             self.stop()
             return Reply(kind="garbled", message=f"the worker sent a malformed answer ({exc})")

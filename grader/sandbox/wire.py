@@ -31,6 +31,11 @@ from typing import Any
 import torch
 
 from grader.checks.built import BuildSpec
+from grader.untrusted import clean_name, clean_text
+
+# A string a worker sends (a returned value, a dict key) is the student's text: it is cleaned
+# (valid UTF-8, no control characters) and capped at this length when decoded in the grader.
+UNTRUSTED_STRING_LIMIT = 100_000
 
 MAX_FRAME_BYTES = 1 << 30  # a frame larger than this is refused (a student's 1 GB answer)
 MAX_DEPTH = 100
@@ -136,10 +141,11 @@ def encode(value: Any, *, lenient: bool = False) -> bytes:
 
 
 class _Decoder:
-    def __init__(self, body: memoryview, *, device: str | None, allow_build: bool) -> None:
+    def __init__(self, body: memoryview, *, device: str | None, allow_build: bool, untrusted: bool) -> None:
         self.body = body
         self.device = device
         self.allow_build = allow_build
+        self.untrusted = untrusted
 
     def tensor(self, spec: Any) -> torch.Tensor:
         if not (isinstance(spec, list) and len(spec) == 5):
@@ -169,7 +175,9 @@ class _Decoder:
     def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             raise WireError("value nested too deeply")
-        if node is None or isinstance(node, (bool, int, float, str)):
+        if isinstance(node, str):
+            return clean_text(node, limit=UNTRUSTED_STRING_LIMIT) if self.untrusted else node
+        if node is None or isinstance(node, (bool, int, float)):
             return node
         if isinstance(node, list):
             return [self.decode(v, depth + 1) for v in node]
@@ -180,7 +188,7 @@ class _Decoder:
                     return self.marker(key, payload, depth)
             if any(k.startswith("$") for k in node):
                 raise WireError("unknown marker in a mapping")
-            return {k: self.decode(v, depth + 1) for k, v in node.items()}
+            return {self.decode(k, depth + 1): self.decode(v, depth + 1) for k, v in node.items()}
         raise WireError(f"unexpected JSON node {type(node).__name__}")
 
     def marker(self, key: str, payload: Any, depth: int) -> Any:
@@ -216,7 +224,7 @@ class _Decoder:
                 raise WireError(f"bad generator state: {exc}") from None
             return generator
         if key == "$opaque" and isinstance(payload, list) and len(payload) == 2:
-            return Opaque(str(payload[0])[:200], str(payload[1])[:300])
+            return Opaque(clean_name(payload[0]), clean_text(payload[1], limit=300))
         if key == "$build" and self.allow_build and isinstance(payload, list) and len(payload) == 3:
             data = self.decode(payload[2], depth + 1)
             if not (isinstance(payload[0], str) and isinstance(payload[1], str) and isinstance(data, dict)):
@@ -231,11 +239,13 @@ def _checked_device(device: Any) -> str:
     return device
 
 
-def decode(frame: bytes, *, device: str | None = None, allow_build: bool = False) -> Any:
+def decode(frame: bytes, *, device: str | None = None, allow_build: bool = False, untrusted: bool = False) -> Any:
     """The value in ``frame``; tensors land on ``device`` (default: the device named in the frame).
 
     Raises :class:`WireError` for anything malformed. ``allow_build`` is for the worker's
-    side only: the grader never decodes a BuildSpec from a worker.
+    side only: the grader never decodes a BuildSpec from a worker. ``untrusted`` (the
+    grader's side, decoding what a worker sent): every string is cleaned on its way in
+    (:func:`grader.untrusted.clean_text`).
     """
     if len(frame) > MAX_FRAME_BYTES:
         raise WireError(f"frame of {len(frame)} bytes is larger than {MAX_FRAME_BYTES}")
@@ -250,6 +260,6 @@ def decode(frame: bytes, *, device: str | None = None, allow_build: bool = False
         raise WireError(f"header is not JSON: {exc}") from None
     body = memoryview(frame)[4 + n:]
     try:
-        return _Decoder(body, device=device, allow_build=allow_build).decode(header)
+        return _Decoder(body, device=device, allow_build=allow_build, untrusted=untrusted).decode(header)
     except RecursionError:
         raise WireError("value nested too deeply") from None
