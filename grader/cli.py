@@ -1,7 +1,8 @@
 """The ``grader`` command line: parse, call one library function, map errors to exit codes.
 
 Exit codes: 0 when grading ran (whatever the score), 1 for ``check --fail-under`` below the
-threshold, 2 for a grader or course error (the message names what is wrong).
+threshold, 2 for a grader or course error (the message names what is wrong), 3 for a batch
+that ran and wrote every output but whose grader failed on some entries (``grader-error``).
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def _write_outputs(result, json_path: str | None, html_path: str | None) -> None
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="grader", standalone_mode=False)
+        # Without standalone mode, click hands back the code of a command that ends with Exit(n).
+        code = cli.main(args=argv, prog_name="grader", standalone_mode=False)
     except GraderError as exc:
         _console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         return exc.exit_code
@@ -152,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exc:
         return int(exc.code or 0)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 register(cli)  # gradescope, gradescope-bundle, prairielearn, release (grader/platforms/commands.py)

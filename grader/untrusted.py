@@ -29,8 +29,9 @@ NAME_LIMIT = 200  # file, folder, type and function names
 
 # C0 controls but \t and \n; DEL and C1; lone surrogates; bidi overrides and isolates (text that
 # reads differently from what it holds); the BOM and the line/paragraph separators that break
-# line-based formats.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
+# line-based formats; the two noncharacters XML 1.0 refuses.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+                     "\u2028\u2029\ufeff\ufffe\uffff]")
 
 
 def _escape(match: re.Match[str]) -> str:

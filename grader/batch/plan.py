@@ -24,6 +24,9 @@ from grader.spec.model import AssignmentSpec
 from grader.submission import locate_files
 
 _ENGINE = Path(__file__).resolve().parents[1]
+# The engine's parts that can change a verdict or a score (reports and output formats cannot).
+_VERDICT_CODE = ("checks", "spec", "sandbox", "grading.py", "scoring.py", "course.py", "config.py", "results.py",
+                 "submission.py", "untrusted.py", "notebooks")
 _GRADE_OPTIONS = ("visible_only", "device", "max_examples", "test_timeout_s", "import_timeout_s")
 
 # Why an assignment is (re)graded, as the dry run and the regrade report say it.
@@ -39,7 +42,9 @@ def _digest_files(digest: hashlib._Hash, paths: Iterable[Path], base: Path) -> N
 
 def _engine_digest() -> str:
     digest = hashlib.sha256(f"grader {__version__}\n".encode())
-    _digest_files(digest, _ENGINE.rglob("*.py"), _ENGINE)
+    for part in _VERDICT_CODE:
+        path = _ENGINE / part
+        _digest_files(digest, path.rglob("*.py") if path.is_dir() else [path], _ENGINE)
     return digest.hexdigest()
 
 
