@@ -182,3 +182,84 @@ def test_a_grading_process_that_dies_costs_its_entry_only(tmp_path: Path) -> Non
     assert _batch(root, out) == 0  # the next run tries it again, and only it
     assert json.loads((out / "submissions" / "s1.json").read_text())["score"] == 12.5
     assert _history_counts(out) == {(e, "toy"): 1 for e in entries}
+
+
+def _two_assignment_course(root: Path) -> Path:
+    """The toy course plus ``twin``, the same assignment under another id and file."""
+    shutil.copytree(TOY, root)
+    for folder in ("assignments", "reference"):
+        shutil.copytree(root / folder / "toy", root / folder / "twin")
+        (root / folder / "twin" / "toy.py").rename(root / folder / "twin" / "twin.py")
+        suite = root / folder / "twin" / "suite.py"
+        suite.write_text(suite.read_text().replace('"toy"', '"twin"').replace('"toy.py"', '"twin.py"'))
+    return root
+
+
+def _regrade_class(root: Path) -> Path:
+    for name, source in {"alice": TOY_REFERENCE, "bob": TOY_BUGGY}.items():
+        (root / name).mkdir(parents=True)
+        (root / name / "toy.py").write_text(source)
+        (root / name / "twin.py").write_text(source)
+    return root
+
+
+def _scores(out: Path) -> dict[tuple[str, str], float]:
+    found = {}
+    for path in (out / "submissions").glob("*.json"):
+        data = json.loads(path.read_text())
+        found.update({(data["submission"], a["id"]): a["score"] for a in data["assignments"]})
+    return found
+
+
+def test_editing_one_suite_regrades_that_assignment_only_keeps_history_and_reports_the_flips(
+        tmp_path: Path, capsys) -> None:
+    course = _two_assignment_course(tmp_path / "course")
+    root = _regrade_class(tmp_path / "class")
+    out = tmp_path / "out"
+    args = ["batch", str(root), "--out", str(out), "--course", str(course), "--jobs", "2"]
+    assert main(args) == 0
+    before = _scores(out)
+    assert before[("alice", "toy")] == before[("alice", "twin")] == 12.5
+    assert not (out / "regrade.html").exists()  # nothing was ever graded twice
+
+    # The instructor "fixes" a visible test of toy: scale must now triple. Everyone's scale
+    # implementation doubles, so exactly that test flips from passed to failed, for both.
+    suite = course / "assignments" / "toy" / "suite.py"
+    suite.write_text(suite.read_text().replace("assert_close(student.scale(x), 2 * x)",
+                                               "assert_close(student.scale(x), 3 * x)"))
+    capsys.readouterr()
+    assert main([*args, "--dry-run"]) == 0
+    planned = capsys.readouterr().out
+    assert "would grade alice toy: suite changed" in planned and "would grade bob toy: suite changed" in planned
+    assert "twin" not in planned
+    assert _scores(out) == before  # the dry run wrote nothing
+
+    assert main(args) == 0
+    after = _scores(out)
+    from grader.course import load_course
+
+    points = load_course(course).get("toy").test_points()["scale doubles"]
+    assert after[("alice", "twin")] == before[("alice", "twin")] and after[("bob", "twin")] == before[("bob", "twin")]
+    for student in ("alice", "bob"):
+        assert after[(student, "toy")] == pytest.approx(before[(student, "toy")] - points)
+    with sqlite3.connect(out / "grades.sqlite") as db:
+        history = db.execute("SELECT entry, assignment, score FROM history ORDER BY id").fetchall()
+    assert [(e, a) for e, a, _ in history].count(("alice", "toy")) == 2  # the old grade is kept
+    assert [(e, a) for e, a, _ in history].count(("alice", "twin")) == 1  # twin was not regraded
+    report = json.loads((out / "regrade.json").read_text())
+    flips = {(r["entry"], r["assignment"]): [(f["test"], f["before"], f["after"]) for f in r["flips"]]
+             for r in report["rows"]}
+    assert flips == {("alice", "toy"): [("scale doubles", "passed", "failed")],
+                     ("bob", "toy"): [("scale doubles", "passed", "failed")]}
+    assert report["summary"]["down"] == 2 and report["summary"]["up"] == 0 and report["summary"]["regraded"] == 2
+    assert all(r["reason"] == "suite changed" for r in report["rows"])
+    assert 'href="regrade.html"' in (out / "index.html").read_text()
+    with open(out / "gradebook.csv", newline="") as f:
+        rows = {r["submission"]: r for r in csv.DictReader(f)}
+    assert float(rows["alice"]["toy"]) == after[("alice", "toy")]
+    assert "3 * x" not in (out / "regrade.html").read_text() and "scale doubles" in (out / "regrade.html").read_text()
+
+    # --regrade keeps its meaning: everything again.
+    assert main([*args, "--regrade"]) == 0
+    with sqlite3.connect(out / "grades.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM history").fetchone()[0] == 4 + 2 + 4
