@@ -167,3 +167,7 @@ cli.result_callback()(warn_once)  # one stderr line, once, when grading ran with
 from grader.batch.command import batch  # noqa: E402
 
 cli.add_command(batch)
+
+from grader.similarity.command import similarity  # noqa: E402
+
+cli.add_command(similarity)

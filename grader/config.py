@@ -21,6 +21,9 @@ the file may say (the bundled ``course.toml`` documents each key with an example
 | ``[assignments.<id>.tests."<name>"]`` | ``points``        | the test's weight within its assignment        |
 |                                    | ``visibility``       | its platform visibility                        |
 |                                    | ``max_examples``     | its example budget                             |
+| ``[similarity]``                   | ``threshold``        | score from which a pair is flagged, in [0, 1]  |
+|                                    | ``min_tokens``       | tokens of its own a submission needs to be paired |
+|                                    | ``common_share``     | share of the class beyond which code is common |
 
 Errors name the file, the key and what was expected, e.g.
 ``course.toml: [assignments.iou] points: expected a number >= 0, got "ten"``.
@@ -87,6 +90,18 @@ class AssignmentConfig:
 
 
 @dataclass(frozen=True)
+class SimilarityConfig:
+    """How ``grader similarity`` flags pairs: a pair scoring ``threshold`` or more (the share of the
+    smaller submission's fingerprints found in the other) is listed, if both submissions have
+    ``min_tokens`` tokens of their own beyond the stub; a fingerprint held by more than
+    ``common_share`` of the submissions (and more than 20) is common code, evidence for no one."""
+
+    threshold: float = 0.5
+    min_tokens: int = 50
+    common_share: float = 0.2
+
+
+@dataclass(frozen=True)
 class CourseConfig:
     """A validated ``course.toml`` (or the defaults, when the course has none)."""
 
@@ -98,6 +113,7 @@ class CourseConfig:
     show_hidden_inputs: bool = False
     stdout_visibility: str = "hidden"
     assignments: Mapping[str, AssignmentConfig] = field(default_factory=dict)
+    similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
     source: str = ""  # the file it came from, for error messages
 
     def visibility(self, assignment_id: str, test_name: str, suite_visibility: str) -> str:
@@ -157,7 +173,8 @@ _LATE_KEYS = {"penalty_per_day", "grace_period_minutes", "max_penalty", "due"}
 _VISIBILITY_KEYS = {"visible_tests", "hidden_tests", "show_hidden_inputs", "stdout_visibility"}
 _ASSIGNMENT_KEYS = {"points", "due", "max_examples", "tests"}
 _TEST_KEYS = {"points", "visibility", "max_examples"}
-_TOP_KEYS = {"course", "late_policy", "visibility", "assignments"}
+_SIMILARITY_KEYS = {"threshold", "min_tokens", "common_share"}
+_TOP_KEYS = {"course", "late_policy", "visibility", "assignments", "similarity"}
 
 
 class _Reader:
@@ -255,8 +272,17 @@ def parse_config(data: Mapping[str, Any], source: str = CONFIG_FILE) -> CourseCo
         show_hidden_inputs=_or(vis.boolean("show_hidden_inputs"), False),
         stdout_visibility=_or(vis.choice("stdout_visibility", PLATFORM_VISIBILITIES), "hidden"),
         assignments=assignments,
+        similarity=_parse_similarity(source, data.get("similarity", {})),
         source=source,
     )
+
+
+def _parse_similarity(source: str, table: Any) -> SimilarityConfig:
+    reader = _Reader(source, "similarity", table, _SIMILARITY_KEYS)
+    defaults = SimilarityConfig()
+    return SimilarityConfig(threshold=_or(reader.number("threshold", maximum=1.0), defaults.threshold),
+                            min_tokens=_or(reader.integer("min_tokens", minimum=1), defaults.min_tokens),
+                            common_share=_or(reader.number("common_share", maximum=1.0), defaults.common_share))
 
 
 def _parse_assignment(source: str, assignment_id: str, table: Any) -> AssignmentConfig:
@@ -338,6 +364,7 @@ __all__ = [
     "AssignmentConfig",
     "CourseConfig",
     "LatePolicy",
+    "SimilarityConfig",
     "TestConfig",
     "load_config",
     "load_course_config",
