@@ -30,8 +30,10 @@ NEEDS_A_LOOK_EXIT = 3
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (with --executor dask).")
 @click.option("--course", "course_dir", type=click.Path(file_okay=False), default=None, help="Course folder.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--similarity", "with_similarity", is_flag=True,
+              help="Also compare the entries' code (DIR/similarity.html, linked from the dashboard).")
 def batch(root: str, out_dir: str, jobs: int | None, only: tuple[str, ...], regrade: bool, dry_run: bool, executor: str,
-          scheduler: str | None, course_dir: str | None, device: str) -> None:
+          scheduler: str | None, course_dir: str | None, device: str, with_similarity: bool = False) -> None:
     """Grade every entry of ROOT (a folder or .zip each) into DIR: JSON, HTML, gradebook, dashboard."""
     course = load_course(course_dir)
     for assignment_id in only:
@@ -39,6 +41,11 @@ def batch(root: str, out_dir: str, jobs: int | None, only: tuple[str, ...], regr
     console = Console(stderr=True, highlight=False)
     options = BatchOptions(jobs=jobs or 0, regrade=regrade, dry_run=dry_run, executor=executor, scheduler=scheduler,
                            grade=GradeOptions(only=only, device=device))
+    similarity = None
+    if with_similarity and not dry_run:  # first, so the dashboard written at the end links to it
+        from grader.similarity.command import similarity_with_progress
+
+        similarity = similarity_with_progress(root, out_dir, course, only=only, jobs=jobs)
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
@@ -59,6 +66,11 @@ def batch(root: str, out_dir: str, jobs: int | None, only: tuple[str, ...], regr
     for failure in summary.failed:
         out.print(escape(f"needs a look (grader-error): {failure}"))
     out.print(escape(f"dashboard: {summary.out_dir}/index.html"))
+    if similarity is not None:
+        from grader.similarity.command import summary_lines
+
+        for line in summary_lines(similarity, out_dir):
+            out.print(escape(line))
     if summary.failed:
         # After every output exists: the batch ran, but the grader failed on some entries.
         raise click.exceptions.Exit(NEEDS_A_LOOK_EXIT)

@@ -35,7 +35,8 @@ def _plots(summary: ClassSummary) -> dict[str, object]:
 
 
 def render_dashboard(results: Sequence[SubmissionResult], *, report_paths: Mapping[str, str] | None = None,
-                     title: str = "Class dashboard", regrade_report: str | None = None) -> str:
+                     title: str = "Class dashboard", regrade_report: str | None = None,
+                     similarity_report: str | None = None) -> str:
     summary = summarize(results)
     report_paths = report_paths or {}
     assignment_ids = [a.id for a in summary.assignments]
@@ -54,7 +55,7 @@ def render_dashboard(results: Sequence[SubmissionResult], *, report_paths: Mappi
     rows.sort(key=lambda row: (not row["reasons"], row["submission"]))
     return environment().get_template("dashboard.html.j2").render(
         title=title, summary=summary, rows=rows, assignment_ids=assignment_ids, plots=_plots(summary),
-        report_paths=report_paths, regrade_report=regrade_report,
+        report_paths=report_paths, regrade_report=regrade_report, similarity_report=similarity_report,
         graded_at=max((r.graded_at for r in results), default=""),
         grader_version=next((r.grader_version for r in results if r.grader_version), ""),
     )
@@ -67,5 +68,8 @@ def write_dashboard(results: Sequence[SubmissionResult], out_dir: Path, *,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
-    write_atomically(path, render_dashboard(results, report_paths=report_paths, regrade_report=regrade_report))
+    # ``grader batch --similarity`` (or ``grader similarity --out`` the same folder) wrote one.
+    similarity = "similarity.html" if (out_dir / "similarity.html").is_file() else None
+    write_atomically(path, render_dashboard(results, report_paths=report_paths, regrade_report=regrade_report,
+                                            similarity_report=similarity))
     return path
