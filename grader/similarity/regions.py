@@ -9,6 +9,7 @@ original texts (comments and layout between matching tokens included).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from grader.untrusted import clean_text
 
 __all__ = ["Line", "PairView", "Side", "match_regions"]
 
+_HARMLESS_GAP = re.compile(r"(?:\s|[()\\]|#[^\n]*)*")
 Segment = tuple[str, int, bool]  # (text, region number or -1 for unmatched, is the region's first segment)
 
 
@@ -46,6 +48,15 @@ class PairView:
 def _own(grams: Kgrams, boilerplate: Boilerplate) -> Kgrams:
     keep = ~boilerplate.mask(grams.hashes)
     return Kgrams(grams.hashes[keep], grams.starts[keep], grams.sizes[keep])
+
+
+def _handout_tokens(grams: Kgrams, boilerplate: Boilerplate, count: int) -> np.ndarray:
+    """True for each token inside a k-gram of the handout: never marked as a match."""
+    handout = np.zeros(count, dtype=bool)
+    for start, size in zip(grams.starts[boilerplate.mask(grams.hashes)].tolist(),
+                           grams.sizes[boilerplate.mask(grams.hashes)].tolist()):
+        handout[start:start + size] = True
+    return handout
 
 
 def _label(tokens_a: Tokens, tokens_b: Tokens, grams_a: Kgrams, grams_b: Kgrams) -> tuple[np.ndarray, np.ndarray, int]:
@@ -87,13 +98,15 @@ def _side(text: str, tokens: Tokens, labels: np.ndarray) -> Side:
         if labels[i] < 0:
             i += 1
             continue
-        j = i
-        while j + 1 < n and labels[j + 1] == labels[i]:
+        j, end = i, tokens.ends[i]
+        # A run goes on over layout, comments and grouping brackets, never over what was left
+        # out of the comparison (a docstring, the stub's header): that is not part of the match.
+        while (j + 1 < n and labels[j + 1] == labels[i]
+               and _HARMLESS_GAP.fullmatch(text, max(end, 0), max(tokens.starts[j + 1], end))):
             j += 1
-        start = tokens.starts[i]
-        end = max(tokens.ends[k] for k in range(i, j + 1))
-        if end > start:
-            marks.append((start, end, int(labels[i])))
+            end = max(end, tokens.ends[j])
+        if end > tokens.starts[i]:
+            marks.append((tokens.starts[i], end, int(labels[i])))
         i = j + 1
     pieces: list[tuple[str, int]] = []
     cursor = 0
@@ -129,7 +142,8 @@ def match_regions(text_a: str, text_b: str, boilerplate: Boilerplate) -> PairVie
     text_a, text_b = text_a.replace("\r\n", "\n"), text_b.replace("\r\n", "\n")
     tokens_a = normalise(text_a, boilerplate.stub_names)
     tokens_b = normalise(text_b, boilerplate.stub_names)
-    grams_a = _own(kgrams(tokens_a), boilerplate)
-    grams_b = _own(kgrams(tokens_b), boilerplate)
-    label_a, label_b, count = _label(tokens_a, tokens_b, grams_a, grams_b)
+    all_a, all_b = kgrams(tokens_a), kgrams(tokens_b)
+    label_a, label_b, count = _label(tokens_a, tokens_b, _own(all_a, boilerplate), _own(all_b, boilerplate))
+    label_a[_handout_tokens(all_a, boilerplate, len(tokens_a))] = -1
+    label_b[_handout_tokens(all_b, boilerplate, len(tokens_b))] = -1
     return PairView(_side(text_a, tokens_a, label_a), _side(text_b, tokens_b, label_b), count)

@@ -44,7 +44,8 @@ class Tokens:
     ``symbols[i]`` is the i-th token as compared (``V``, ``N``, ``+``, ``torch.clamp``'s
     ``clamp``...); ``starts[i]``/``ends[i]`` its character offsets in the text. ``units``
     cut the stream where each top-level ``def``/``class`` (or its decorators, or the header the
-    stub gave it) begins: fingerprints never span two, so reordering functions changes none.
+    stub gave it) begins, and around each top-level import: fingerprints never span two, so
+    reordering functions changes none, and imports (short, everyone's) make none.
     """
 
     symbols: tuple[str, ...]
@@ -153,11 +154,16 @@ def normalise(text: str, stub_names: Iterable[str] = ()) -> Tokens:
     depth = level = 0  # bracket depth; indentation level
     previous, previous_kind = "", tokenize.ENDMARKER
     parens: list[bool] = []  # for each open bracket: is it a grouping parenthesis (not compared)
-    at_start, after_decorator, in_header = True, False, False
+    at_start, after_decorator, after_import, in_header = True, False, False, False
     i, n = 0, len(toks)
     while i < n:
         tok = toks[i]
         kind, s = tok.type, tok.string
+        if at_start and level == 0 and kind not in (tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE):
+            is_import = s in ("import", "from")
+            if (is_import or after_import) and symbols and units[-1] != len(symbols):
+                units.append(len(symbols))  # a top-level import is a unit of its own: everyone's code
+            after_import = is_import
         if at_start and level == 0 and s in ("def", "class", "@", "async"):
             if not after_decorator and symbols and units[-1] != len(symbols):
                 units.append(len(symbols))  # a top-level definition starts a unit
