@@ -96,7 +96,7 @@ class SimilarityConfig:
     ``min_tokens`` tokens of their own beyond the stub; a fingerprint held by more than
     ``common_share`` of the submissions (and more than 20) is common code, evidence for no one."""
 
-    threshold: float = 0.5
+    threshold: float = 0.4
     min_tokens: int = 50
     common_share: float = 0.2
 

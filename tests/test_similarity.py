@@ -101,6 +101,28 @@ def relayout(source: str, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def pad_with_dead_code(source: str, seed: int = 0, share: float = 0.5) -> str:
+    """Statements that change nothing (``print``, ``pass``, unused names, ``if False:``) after some statements."""
+    rng = random.Random(seed)
+    padding = ["print('checking')", "pass", "_unused = 0", "if False:\n    print(1)", "_debug = None"]
+
+    class Padder(ast.NodeTransformer):
+        def generic_visit(self, node: ast.AST) -> ast.AST:
+            super().generic_visit(node)
+            for name in () if isinstance(node, ast.Module) else ("body", "orelse"):
+                body = getattr(node, name, None)
+                if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                    padded: list[ast.stmt] = []
+                    for statement in body:
+                        padded.append(statement)
+                        if not isinstance(statement, (ast.Return, ast.Raise)) and rng.random() < share:
+                            padded.append(ast.parse(rng.choice(padding)).body[0])
+                    setattr(node, name, padded)
+            return node
+
+    return ast.unparse(Padder().visit(ast.parse(source)))
+
+
 def disguise(source: str, stub_names: set[str], seed: int = 0) -> str:
     """Every disguise at once."""
     return relayout(reorder_functions(rename_identifiers(source, stub_names, seed), seed + 1), seed + 2)
@@ -123,7 +145,7 @@ def bundled():
 
 @pytest.fixture(scope="module")
 def synthetic_class(bundled, tmp_path_factory):
-    """Entries holding all eight assignments: three independent students, five copiers, two stubs."""
+    """Entries holding all eight assignments: three independent students, six copiers, two stubs."""
     root = tmp_path_factory.mktemp("class")
     for spec in bundled.assignments:
         names = set(boilerplate_of(spec.public_dir, spec.student_file).stub_names)
@@ -135,6 +157,7 @@ def synthetic_class(bundled, tmp_path_factory):
             "relaid_2": relayout(three, 3),
             "disguised_0": disguise(one, names, 4),
             "commented_1": relayout(two, 5),
+            "padded_2": pad_with_dead_code(rename_identifiers(three, names, 6), 7),
             "stub_a": _stub(spec), "stub_b": _stub(spec),
         }
         for entry, text in files.items():
@@ -147,7 +170,7 @@ def synthetic_class(bundled, tmp_path_factory):
 
 EXPECTED = {("disguised_0", "exact_0"), ("disguised_0", "indep_0"), ("exact_0", "indep_0"),
             ("indep_1", "renamed_1"), ("commented_1", "indep_1"), ("commented_1", "renamed_1"),
-            ("indep_2", "relaid_2")}
+            ("indep_2", "relaid_2"), ("indep_2", "padded_2"), ("padded_2", "relaid_2")}
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +184,7 @@ def compared(bundled, synthetic_class):
 def test_disguised_copies_and_only_they_are_flagged(compared, assignment):
     flagged = {(p.submission_a, p.submission_b): p.score for p in compared.for_assignment(assignment)}
     assert set(flagged) == EXPECTED
-    assert all(score >= 0.85 for score in flagged.values()), flagged
+    assert all(score >= 0.7 for score in flagged.values()), flagged
     assert flagged[("exact_0", "indep_0")] == 1.0
 
 
@@ -212,7 +235,7 @@ def test_pair_view_marks_no_handout_code(bundled):
     view = match_regions(with_docstrings, with_docstrings, boilerplate)
     marked = "".join(t for line in view.a.lines for t, region, _ in line.segments if region >= 0)
     assert "Areas" not in marked and "from __future__" not in marked and "def box_area" not in marked
-    assert "keep.append(i)" in marked and view.regions >= 1
+    assert "alive &= ~over[i]" in marked and view.regions >= 1
 
 
 # --- normalisation -----------------------------------------------------------------------------
@@ -233,6 +256,13 @@ def test_broken_code_is_read_up_to_its_fault():
     tokens = normalise("def f(x):\n    return (x +\n")  # unclosed bracket at the end of the file
     assert "return" in tokens.symbols
     assert len(normalise("def f(:\n  \x00 'unterminated\n")) >= 0
+
+
+def test_pass_and_print_statements_are_padding():
+    plain = "def f(x):\n    y = x + 1\n    return y\n"
+    padded = "def f(x):\n    print('here', x)\n    y = x + 1\n    pass\n    return y\n"
+    assert normalise(plain).symbols == normalise(padded).symbols
+    assert normalise("print = log\n").symbols != normalise("\n").symbols  # not a print statement
 
 
 def test_fstrings_are_one_string():

@@ -13,7 +13,7 @@ from grader.similarity.index import scored_pairs
 
 
 def test_bundled_course_toml_documents_the_defaults():
-    assert load_config(ROOT / "course.toml").similarity == SimilarityConfig(threshold=0.5, min_tokens=50,
+    assert load_config(ROOT / "course.toml").similarity == SimilarityConfig(threshold=0.4, min_tokens=50,
                                                                             common_share=0.2)
 
 

@@ -28,8 +28,8 @@ from grader.similarity.tokens import Tokens, defined_names, normalise
 __all__ = ["K", "MIN_UNIT", "WINDOW", "Boilerplate", "Fingerprint", "Kgrams", "boilerplate_of", "fingerprint",
            "kgram_hashes", "kgrams", "winnow"]
 
-K = 12  # tokens per k-gram: shorter runs (``V = V . sum ( dim = N )``) are everyone's idioms
-WINDOW = 4  # k-grams per winnowing window: a shared run of K + WINDOW - 1 = 15 tokens is always seen
+K = 10  # tokens per k-gram: shorter runs (``V = V . sum ( dim = N )``) are everyone's idioms
+WINDOW = 4  # k-grams per winnowing window: a shared run of K + WINDOW - 1 = 13 tokens is always seen
 MIN_UNIT = 6  # a one-line definition shorter than K is one fingerprint from this many tokens up
 
 _EMPTY = np.zeros(0, dtype=np.uint64)

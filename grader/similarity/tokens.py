@@ -3,7 +3,8 @@
 What a copier can change without changing the program is taken out, so it changes nothing:
 
 - comments, blank lines, line continuations, indentation widths and spacing (the tokenizer's
-  INDENT/DEDENT/NEWLINE say the structure, whatever the whitespace);
+  INDENT/DEDENT/NEWLINE say the structure, whatever the whitespace), grouping parentheses;
+- ``pass`` and ``print(...)`` statements: padding, not solution;
 - docstrings and every other statement that is only a string;
 - the names a student chooses (variables, parameters, functions, classes, import aliases)
   become ``V``; numbers become ``N`` and strings ``S`` (f-strings included);
@@ -135,6 +136,32 @@ def _header_end(toks: list[tokenize.TokenInfo], i: int) -> int:
     return k
 
 
+def _padding_end(toks: list[tokenize.TokenInfo], i: int) -> int | None:
+    """Past the statement ``pass`` or ``print(...)`` starting at ``toks[i]`` (and its NEWLINE); None
+    when the statement is something else (``print = log``, ``pass_rate = 1``)."""
+    n = len(toks)
+    if toks[i].string == "pass":
+        k = i + 1
+    elif i + 1 < n and toks[i + 1].string == "(":
+        depth, k = 0, i + 1
+        while k < n:
+            if toks[k].string in _OPENING and toks[k].type == tokenize.OP:
+                depth += 1
+            elif toks[k].string in _CLOSING and toks[k].type == tokenize.OP:
+                depth -= 1
+                if depth == 0:
+                    k += 1
+                    break
+            k += 1
+    else:
+        return None
+    if k >= n:
+        return k
+    if toks[k].type == tokenize.NEWLINE or toks[k].string == ";":
+        return k + 1
+    return None
+
+
 def defined_names(text: str) -> frozenset[str]:
     """The names that ``def`` and ``class`` statements of ``text`` define (a stub's functions)."""
     toks = _raw_tokens(text)
@@ -168,6 +195,11 @@ def normalise(text: str, stub_names: Iterable[str] = ()) -> Tokens:
             if not after_decorator and symbols and units[-1] != len(symbols):
                 units.append(len(symbols))  # a top-level definition starts a unit
             after_decorator = s == "@"
+        if at_start and kind == tokenize.NAME and s in ("pass", "print"):
+            end = _padding_end(toks, i)
+            if end is not None:  # padding a copier adds, and no part of a solution
+                i = end
+                continue
         if at_start and s in ("def", "class", "async"):
             j = i + 1 if s == "async" else i
             if j + 1 < n and toks[j].string in ("def", "class") and toks[j + 1].string in names:
