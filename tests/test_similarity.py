@@ -367,3 +367,17 @@ def test_dashboard_links_to_the_similarity_report_only_when_there_is_one(tmp_pat
     assert "similarity-link" not in write_dashboard(results, tmp_path).read_text()
     (tmp_path / "similarity.html").write_text("<!doctype html>")
     assert 'href="similarity.html"' in write_dashboard(results, tmp_path).read_text()
+
+
+def test_forked_workers_give_the_same_result(bundled, tmp_path):
+    root = tmp_path / "root"
+    styles = _styles("iou")
+    for i in range(20):  # enough entries, and pairs, for the work to be forked
+        (root / f"s{i:02d}").mkdir(parents=True)
+        (root / f"s{i:02d}" / "iou.py").write_text(relayout(styles[i % 3], i))
+    here = run_similarity(root, tmp_path / "one", bundled, only=("iou",), jobs=1)
+    forked = run_similarity(root, tmp_path / "two", bundled, only=("iou",), jobs=2)
+    assert here.pairs == forked.pairs and len(here.pairs) == 21 + 21 + 15  # 7, 7 and 6 of each style
+    assert (tmp_path / "one" / "similarity.csv").read_text() == (tmp_path / "two" / "similarity.csv").read_text()
+    pages = sorted(p.name for p in (tmp_path / "two" / "similarity").iterdir())
+    assert len(pages) == 50 and pages == sorted(p.name for p in (tmp_path / "one" / "similarity").iterdir())

@@ -21,6 +21,7 @@ Modules, in the order the data flows::
     report.py        similarity.csv, similarity.html, similarity/<assignment>-<rank>.html
     run.py           run_similarity: entries read as batch reads them, compared, reported
     command.py       the ``grader similarity`` command
+    workers.py       work spread over forked processes
 """
 
 from __future__ import annotations

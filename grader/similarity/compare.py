@@ -3,17 +3,15 @@
 Entries are read as ``grader batch`` reads them (:func:`grader.batch.entries.discover`:
 folders, safe zips, a Gradescope export) and their code through :func:`submission_code`;
 nothing is imported or run. Fingerprinting (tokenizing) is the cost that grows with the
-class; it is spread over processes forked from this one. Scoring goes through the inverted
-index of :mod:`grader.similarity.index`.
+class; it is spread over processes forked from this one (:mod:`grader.similarity.workers`).
+Scoring goes through the inverted index of :mod:`grader.similarity.index`.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +20,7 @@ from grader.config import SimilarityConfig
 from grader.similarity.code import submission_code
 from grader.similarity.fingerprints import Boilerplate, Fingerprint, boilerplate_of, fingerprint
 from grader.similarity.index import scored_pairs
+from grader.similarity.workers import SHARED, map_forked
 from grader.spec.model import AssignmentSpec
 
 __all__ = ["Pair", "SimilarityResult", "compare_entries"]
@@ -55,35 +54,14 @@ class SimilarityResult:
         return tuple(p for p in self.pairs if p.assignment == assignment)
 
 
-# Set in the parent before the worker processes fork; read by them (never sent through pickle).
-_SHARED: dict[str, object] = {}
-
-
 def _fingerprint_entry(path: str) -> list[tuple[str, Fingerprint | None]]:
-    specs: list[tuple[str, str]] = _SHARED["specs"]  # type: ignore[assignment]
-    boilerplates: dict[str, Boilerplate] = _SHARED["boilerplates"]  # type: ignore[assignment]
+    specs: list[tuple[str, str]] = SHARED["specs"]
+    boilerplates: dict[str, Boilerplate] = SHARED["boilerplates"]
     out: list[tuple[str, Fingerprint | None]] = []
     for assignment, student_file in specs:
         code = submission_code(path, SimpleNamespace(student_file=student_file))
         out.append((assignment, None if code is None else fingerprint(code, boilerplates[assignment])))
     return out
-
-
-def _fingerprint_all(paths: list[str], jobs: int, progress: ProgressFn) -> list[list[tuple[str, Fingerprint | None]]]:
-    """Each entry's fingerprints, in the order of ``paths``."""
-    if jobs <= 1 or len(paths) < 16 or "fork" not in multiprocessing.get_all_start_methods():
-        results = []
-        for done, path in enumerate(paths, 1):
-            results.append(_fingerprint_entry(path))
-            progress(done, len(paths))
-        return results
-    context = multiprocessing.get_context("fork")  # the workers inherit _SHARED, and no import runs again
-    results = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for done, item in enumerate(pool.map(_fingerprint_entry, paths, chunksize=8), 1):
-            results.append(item)
-            progress(done, len(paths))
-    return results
 
 
 def compare_entries(entries: Sequence[tuple[str, Path]], specs: Sequence[AssignmentSpec],
@@ -94,12 +72,13 @@ def compare_entries(entries: Sequence[tuple[str, Path]], specs: Sequence[Assignm
     started = time.monotonic()
     entries = sorted(entries)
     boilerplates = {s.id: boilerplate_of(s.public_dir, s.student_file) for s in specs}
-    _SHARED.update(specs=[(s.id, s.student_file) for s in specs], boilerplates=boilerplates)
-    try:
-        prints = _fingerprint_all([str(p) for _, p in entries], jobs or os.cpu_count() or 1,
-                                  progress or (lambda *_: None))
-    finally:
-        _SHARED.clear()
+    shared = {"specs": [(s.id, s.student_file) for s in specs], "boilerplates": boilerplates}
+    report = progress or (lambda *_: None)
+    prints = []
+    for done, item in enumerate(map_forked(_fingerprint_entry, [str(p) for _, p in entries],
+                                           jobs or os.cpu_count() or 1, shared), 1):
+        prints.append(item)
+        report(done, len(entries))
     pairs: list[Pair] = []
     compared: dict[str, int] = {}
     for position, spec in enumerate(specs):

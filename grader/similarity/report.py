@@ -16,6 +16,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 from grader.atomic import write_atomically
 from grader.report.html import environment
@@ -23,6 +24,7 @@ from grader.similarity.code import submission_code
 from grader.similarity.compare import Pair, SimilarityResult
 from grader.similarity.fingerprints import Boilerplate, boilerplate_of
 from grader.similarity.regions import match_regions
+from grader.similarity.workers import SHARED, map_forked
 from grader.spec.model import AssignmentSpec
 from grader.untrusted import clean_name
 
@@ -63,34 +65,45 @@ def pair_page(pair: Pair, rank: int, text_a: str, text_b: str, boilerplate: Boil
     )
 
 
-def write_similarity_report(result: SimilarityResult, out_dir: str | Path, specs: Sequence[AssignmentSpec],
-                            *, names: Mapping[str, str] | None = None) -> Path:
-    """Write the CSV, the index page and the pair pages under ``out_dir``; return the index's path.
+def _write_pair_page(job: tuple[str, str, str, str, Pair, int, str]) -> None:
+    out, path_a, path_b, title, pair, rank, link = job
+    spec = SimpleNamespace(student_file=SHARED["student_files"][pair.assignment])
+    text_a = submission_code(path_a, spec) or ""
+    text_b = submission_code(path_b, spec) or ""
+    boilerplate = SHARED["boilerplates"][pair.assignment]
+    write_atomically(Path(out) / link, pair_page(pair, rank, text_a, text_b, boilerplate, title=title))
 
-    The entries' folders (``result.paths``) must still be there: the pages show their code."""
+
+def write_similarity_report(result: SimilarityResult, out_dir: str | Path, specs: Sequence[AssignmentSpec],
+                            *, names: Mapping[str, str] | None = None, jobs: int = 1) -> Path:
+    """Write the CSV, the index page and the pair pages (on ``jobs`` processes) under ``out_dir``;
+    return the index's path. The entries' folders (``result.paths``) must still be there: the
+    pages show their code."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_similarity_csv(result, out / "similarity.csv")
     for stale in (out / "similarity").glob("*.html"):  # pages of an earlier run's pairs
         stale.unlink()
     names = names or {}
-    sections = []
+    sections, pages = [], []
     for spec in specs:
         pairs = result.for_assignment(spec.id)
         shown = []
-        boilerplate = boilerplate_of(spec.public_dir, spec.student_file) if pairs else None
         for rank, pair in enumerate(pairs[:PAIRS_SHOWN], 1):
-            text_a = submission_code(result.paths[pair.submission_a], spec) or ""
-            text_b = submission_code(result.paths[pair.submission_b], spec) or ""
             link = pair_file(rank, spec.id)
-            assert boilerplate is not None
-            write_atomically(out / link, pair_page(pair, rank, text_a, text_b, boilerplate, title=spec.title))
+            pages.append((str(out), result.paths[pair.submission_a], result.paths[pair.submission_b], spec.title,
+                          pair, rank, link))
             shown.append({"rank": rank, "pair": pair, "link": link,
                           "a": clean_name(pair.submission_a), "b": clean_name(pair.submission_b),
                           "name_a": clean_name(names.get(pair.submission_a, "")),
                           "name_b": clean_name(names.get(pair.submission_b, ""))})
         sections.append({"spec": spec, "pairs": shown, "flagged": len(pairs),
                          "compared": result.compared.get(spec.id, 0)})
+    with_pairs = {p[4].assignment for p in pages}
+    shared = {"student_files": {s.id: s.student_file for s in specs},
+              "boilerplates": {s.id: boilerplate_of(s.public_dir, s.student_file) for s in specs if s.id in with_pairs}}
+    for _ in map_forked(_write_pair_page, pages, jobs, shared):
+        pass
     html = environment().get_template("similarity.html.j2").render(
         result=result, sections=sections, settings=result.settings, pairs_shown=PAIRS_SHOWN)
     return write_atomically(out / "similarity.html", html)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -26,5 +27,5 @@ def run_similarity(root: str | Path, out_dir: str | Path, course: Course, *, onl
         entries = [e for e in discover(Path(root), Path(scratch)) if not e.problem]
         names = {e.id: e.student_name for e in entries if e.student_name}
         result = compare_entries([(e.id, e.path) for e in entries], specs, settings, jobs=jobs, progress=progress)
-        write_similarity_report(result, out_dir, specs, names=names)
+        write_similarity_report(result, out_dir, specs, names=names, jobs=jobs or os.cpu_count() or 1)
     return result
