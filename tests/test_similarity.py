@@ -381,3 +381,21 @@ def test_forked_workers_give_the_same_result(bundled, tmp_path):
     assert (tmp_path / "one" / "similarity.csv").read_text() == (tmp_path / "two" / "similarity.csv").read_text()
     pages = sorted(p.name for p in (tmp_path / "two" / "similarity").iterdir())
     assert len(pages) == 50 and pages == sorted(p.name for p in (tmp_path / "one" / "similarity").iterdir())
+
+
+def test_a_gradescope_export_is_read_with_the_students_names(bundled, tmp_path):
+    root = tmp_path / "export"
+    solution = _styles("lstm")[1]
+    meta = {}
+    for sid, name in (("1001", "Ada Lovelace"), ("1002", "Alan Turing")):
+        folder = root / f"submission_{sid}"
+        folder.mkdir(parents=True)
+        (folder / "lstm.py").write_text(relayout(solution, int(sid)))
+        meta[f"submission_{sid}"] = {":submitters": [{":name": name, ":email": f"{sid}@example.edu"}]}
+    import yaml
+
+    (root / "submission_metadata.yml").write_text(yaml.safe_dump(meta))
+    result = run_similarity(root, tmp_path / "out", bundled, only=("lstm",), jobs=1)
+    assert [(p.submission_a, p.submission_b) for p in result.pairs] == [("submission_1001", "submission_1002")]
+    index = (tmp_path / "out" / "similarity.html").read_text()
+    assert "Ada Lovelace" in index and "Alan Turing" in index
