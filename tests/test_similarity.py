@@ -208,6 +208,14 @@ def test_ranked_by_score(compared):
     assert all(0.0 <= s <= 1.0 for s in scores)
 
 
+def test_the_public_names_are_guarded():
+    import grader.similarity
+
+    assert grader.similarity.__all__ == sorted(grader.similarity.__all__)
+    assert set(grader.similarity.__all__) == {"Pair", "SimilarityResult", "compare_entries", "run_similarity",
+                                              "submission_code"}
+
+
 # --- the stub never counts ---------------------------------------------------------------------
 
 def test_the_stubs_own_code_is_no_fingerprint(bundled):
