@@ -269,6 +269,9 @@ def _(student, device):
         ("xywh", ""),
     ]:
         assert_raises(ValueError, student.box_convert, b, in_fmt, out_fmt)
+    # and a valid conversion still converts (a function that always raises earns nothing here)
+    assert_close(student.box_convert(b, "xyxy", "cxcywh"), b.new_tensor([[0.5, 0.5, 1.0, 1.0]]),
+                 name="box_convert([[0, 0, 1, 1]], 'xyxy', 'cxcywh')")
 
 
 @suite.test(
@@ -353,6 +356,16 @@ def _(student, device):
                          name=f"box_convert(no boxes, {in_fmt!r}, {out_fmt!r}) ({dtype})")
         visible.check_nms_result(student.nms(none, none.new_zeros(0), 0.5), [], device,
                                  name=f"nms of no boxes ({dtype})")
+        # and the same functions on the non-empty boxes: an empty answer is right only where it is asked for
+        size = visible.magnitude(some)
+        visible.close_coordinates(student.box_area(some), ref.box_area(some), size, 2, name=f"box_area ({dtype})")
+        visible.close_ratio(student.box_iou(some, some), ref.box_iou(some, some), name=f"box_iou ({dtype})")
+        visible.close_ratio(student.generalized_box_iou(some, some), ref.generalized_box_iou(some, some),
+                            name=f"generalized_box_iou ({dtype})")
+        visible.close_coordinates(student.box_convert(some, "xyxy", "cxcywh"), ref.box_convert(some, "xyxy", "cxcywh"),
+                                  size, name=f"box_convert(boxes, 'xyxy', 'cxcywh') ({dtype})")
+        scores = some.new_tensor([0.5, 0.9, 0.7])
+        visible.check_nms(student.nms(some, scores, 0.5), some, scores, 0.5, name=f"nms ({dtype})")
 
 
 @suite.test(
