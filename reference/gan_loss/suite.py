@@ -13,6 +13,19 @@ ref = reference_beside(__file__, "gan_loss.py")
 suite = Suite("gan_loss")
 
 
+def _tol(dtype: torch.dtype) -> dict:
+    """rtol and atol (atol times ``scale`` where a test passes one): the comparison defaults for float32;
+    for float64 1e-12 and 1e-13, since float64 means float64 (SPEC §2). Other valid formulas (softplus or
+    logsigmoid forms, BCE-with-logits, xlogy or masks, entropies) agree to ~1e-15, while a float32 constant
+    (``torch.tensor(math.log(4))``) or intermediate is off by ~1e-8."""
+    return {"rtol": 1e-12, "atol": 1e-13} if dtype == torch.float64 else {"rtol": 1e-4, "atol": 1e-5}
+
+
+def close(got, want: torch.Tensor, **kw) -> None:
+    """assert_close with the dtype's tolerances of ``_tol``."""
+    assert_close(got, want, **{**_tol(want.dtype), **kw})
+
+
 def _tensor(values: list[float], dtype: torch.dtype = torch.float64) -> torch.Tensor:
     return torch.tensor(values, dtype=dtype)
 
@@ -67,7 +80,7 @@ def distribution_pairs(draw: st.DrawFn) -> dict:
 )
 def _(student, real_logits, fake_logits):
     got = student.discriminator_loss(real_logits, fake_logits)
-    assert_close(got, ref.discriminator_loss(real_logits, fake_logits), name="loss")
+    close(got, ref.discriminator_loss(real_logits, fake_logits), name="loss")
 
 
 @suite.test(
@@ -88,7 +101,7 @@ def _(student):
         ]
         for real, fake in cases:
             got = student.discriminator_loss(real, fake)
-            assert_close(got, ref.discriminator_loss(real, fake), scale=1e4,
+            close(got, ref.discriminator_loss(real, fake), scale=1e4,
                          name=f"discriminator_loss({real.tolist()}, {fake.tolist()}) [{dtype}]")
 
 
@@ -111,8 +124,39 @@ def _(student):
          "non_saturating = -mean log σ(fake) >= 0; saturating = mean log(1 - σ(fake)) <= 0.",
 )
 def _(student, fake_logits, kind):
-    assert_close(student.generator_loss(fake_logits, kind), ref.generator_loss(fake_logits, kind),
+    close(student.generator_loss(fake_logits, kind), ref.generator_loss(fake_logits, kind),
                  name=f"generator_loss(kind={kind!r})")
+
+
+_EXTREME = st.one_of(st.sampled_from([1e4, -1e4, 5e3, -5e3, 30.0, -30.0, 100.0, -100.0, 0.0]),
+                     st.floats(-1e4, 1e4, width=32))
+
+
+@suite.test(
+    "generator_loss is finite and accurate for |logits| up to 1e4 (both kinds; log(1 - σ(f)) at f = 30)",
+    functions=("generator_loss",),
+    points=1,
+    inputs=st.fixed_dictionaries({
+        "fake_logits": gst.dims(1, 5).flatmap(lambda m: gst.float_dtypes().flatmap(
+            lambda dt: gst.tensors((m,), dtype=dt, elements=_EXTREME))),
+        "kind": st.sampled_from(["non_saturating", "saturating"]),
+    }),
+    examples=[
+        {"fake_logits": _tensor([30.0], torch.float32), "kind": "saturating"},
+        {"fake_logits": _tensor([30.0, 1e4]), "kind": "saturating"},
+        {"fake_logits": _tensor([-1e4, -200.0], torch.float32), "kind": "non_saturating"},
+    ],
+    max_examples=25,
+    hint="Every function is finite wherever its value is finite, for inputs up to 1e4 (SPEC §2): "
+         "log σ(f) = -softplus(-f) and log(1 - σ(f)) = -softplus(f) (or F.logsigmoid); log(1 - sigmoid(30)) "
+         "is log 0 = -inf in float32.",
+)
+def _(student, fake_logits, kind):
+    got = student.generator_loss(fake_logits, kind)
+    magnitude = max(1.0, float(fake_logits.abs().max()))
+    check(isinstance(got, torch.Tensor) and bool(torch.isfinite(got).all()),
+          f"generator_loss(kind={kind!r}) must be finite for |logits| up to {magnitude:g}, got {got!r}")
+    close(got, ref.generator_loss(fake_logits, kind), scale=magnitude, name=f"generator_loss(kind={kind!r})")
 
 
 @suite.test(
@@ -124,7 +168,7 @@ def _(student, fake_logits, kind):
 )
 def _(student):
     fake = _tensor([-2.0, 0.5, 1.0])
-    assert_close(student.generator_loss(fake), ref.generator_loss(fake, "non_saturating"), name="generator_loss(fake)")
+    close(student.generator_loss(fake), ref.generator_loss(fake, "non_saturating"), name="generator_loss(fake)")
 
 
 @suite.test(
@@ -150,9 +194,9 @@ def _(student, kind):
     hint="critic loss = mean(fake) - mean(real) (the critic minimises it); generator loss = -mean(fake).",
 )
 def _(student, real_logits, fake_logits):
-    assert_close(student.wasserstein_critic_loss(real_logits, fake_logits),
+    close(student.wasserstein_critic_loss(real_logits, fake_logits),
                  ref.wasserstein_critic_loss(real_logits, fake_logits), name="critic loss")
-    assert_close(student.wasserstein_generator_loss(fake_logits),
+    close(student.wasserstein_generator_loss(fake_logits),
                  ref.wasserstein_generator_loss(fake_logits), name="generator loss")
 
 
@@ -172,7 +216,7 @@ def _(student, real_logits, fake_logits):
     hint="Where p_data and p_model are both 0 the formula is 0/0; D* is 0.5 there, never NaN.",
 )
 def _(student, p, q):
-    assert_close(student.optimal_discriminator(p, q), ref.optimal_discriminator(p, q), name="D*")
+    close(student.optimal_discriminator(p, q), ref.optimal_discriminator(p, q), name="D*")
 
 
 @suite.test(
@@ -189,7 +233,7 @@ def _(student, p, q):
     hint="JS uses the mixture m = (p + q)/2 and natural logs: JS = ½ KL(p‖m) + ½ KL(q‖m).",
 )
 def _(student, p, q):
-    assert_close(student.jensen_shannon(p, q), ref.jensen_shannon(p, q), name="JS(p, q)")
+    close(student.jensen_shannon(p, q), ref.jensen_shannon(p, q), name="JS(p, q)")
 
 
 @suite.test(
@@ -207,7 +251,7 @@ def _(student, p, q):
          "distributions are equal, 0 when their supports are disjoint.",
 )
 def _(student, p, q):
-    assert_close(student.gan_value_at_optimum(p, q), ref.gan_value_at_optimum(p, q), name="V(G, D*)")
+    close(student.gan_value_at_optimum(p, q), ref.gan_value_at_optimum(p, q), name="V(G, D*)")
 
 
 @suite.test(
@@ -232,4 +276,4 @@ def _(student):
         }
         for name, (got, want) in calls.items():
             check(isinstance(got, torch.Tensor), f"{name} [{dtype}]: expected a 0-dim tensor, got {type(got).__name__}")
-            assert_close(got, want, name=f"{name} [{dtype}]")
+            close(got, want, name=f"{name} [{dtype}]")
