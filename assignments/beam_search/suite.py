@@ -1,4 +1,12 @@
-"""Visible tests for beam_search: an in-suite greedy oracle, brute force, and invariants."""
+"""Visible tests for beam_search: an in-suite greedy oracle, brute force, and invariants.
+
+Rounding (SPEC §2): scores are compared within 1e-9 relative, so a solution that sums the
+log-probabilities in another order (math.fsum, a tensor sum) keeps every point. Where a
+greedy step has a runner-up within that tolerance of the maximum but not equal to it, the
+argmax is rounding, not a decision: any well-formed decoding is accepted there (exact ties,
+as the tie models construct them, still follow "lowest token id"). The brute-force test
+compares scores, never which of two near-equal sequences came first.
+"""
 
 from __future__ import annotations
 
@@ -85,6 +93,36 @@ def oracle_greedy(step_fn, bos: int, eos: int, max_len: int) -> list[int]:
         if best == eos:
             break
     return tokens
+
+
+def is_near_tie(a: float, b: float) -> bool:
+    """Distinct scores closer than the suite's score tolerance: their order is rounding, not a decision."""
+    return a != b and abs(a - b) <= SCORE_ATOL + SCORE_RTOL * max(abs(a), abs(b))
+
+
+def greedy_has_near_tie(step_fn, bos: int, eos: int, max_len: int) -> bool:
+    """Whether some step of greedy decoding has a runner-up within rounding of the maximum (SPEC §2: such an
+    argmax may go either way, e.g. for a solution that compares probabilities instead of log-probabilities)."""
+    tokens = [bos]
+    for _ in range(max_len):
+        row = rows_of(step_fn, [tokens])[0]
+        best = max(row)
+        if any(is_near_tie(best, value) for value in row):
+            return True
+        tokens.append(row.index(best))
+        if tokens[-1] == eos:
+            break
+    return False
+
+
+def check_decoded(got, step_fn, bos: int, eos: int, max_len: int, vocab_size: int, *, name: str) -> None:
+    """Where the greedy path has a near-tie, any well-formed decoding is accepted (SPEC §2)."""
+    check(isinstance(got, list) and all(type(tok) is int for tok in got),
+          f"{name} must return a list of Python ints, got {got!r}")
+    check(len(got) >= 2 and got[0] == bos and len(got) - 1 <= max_len and eos not in got[1:-1]
+          and all(0 <= tok < vocab_size for tok in got),
+          f"{name} returned {got}: expected bos = {bos} then 1 to max_len = {max_len} token ids, eos = {eos} "
+          "only as the last one")
 
 
 def brute_force_best(step_fn, bos: int, eos: int, max_len: int) -> float:
@@ -190,7 +228,11 @@ def _(student, step_fn, bos, eos, vocab_size, tokens):
 )
 def _(student, step_fn, bos, eos, vocab_size, max_len):
     got = student.greedy_decode(step_fn, bos, eos, max_len)
-    assert_equal(got, oracle_greedy(step_fn.build(), bos, eos, max_len), name="greedy_decode")
+    model = step_fn.build()
+    if greedy_has_near_tie(model, bos, eos, max_len):  # accept either argmax (SPEC §2), check the form only
+        check_decoded(got, model, bos, eos, max_len, vocab_size, name="greedy_decode")
+        return
+    assert_equal(got, oracle_greedy(model, bos, eos, max_len), name="greedy_decode")
 
 
 @suite.test(
@@ -210,7 +252,11 @@ def _(student, step_fn, bos, eos, vocab_size, max_len):
 def _(student, step_fn, bos, eos, vocab_size, max_len, length_alpha):
     entries = entries_of(student.beam_search(step_fn, bos, eos, 1, max_len, length_alpha))
     check(len(entries) == 1, f"beam_search with beam_width 1 returned {len(entries)} entries, expected 1")
-    assert_equal(entries[0][0], oracle_greedy(step_fn.build(), bos, eos, max_len), name="best tokens")
+    model = step_fn.build()
+    if greedy_has_near_tie(model, bos, eos, max_len):  # accept either argmax (SPEC §2), check the form only
+        check_decoded(entries[0][0], model, bos, eos, max_len, vocab_size, name="best tokens")
+        return
+    assert_equal(entries[0][0], oracle_greedy(model, bos, eos, max_len), name="best tokens")
 
 
 @suite.test(
