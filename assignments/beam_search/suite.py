@@ -329,3 +329,11 @@ def _(student, beam_width, max_len):
     assert_raises(ValueError, student.beam_search, model, 2, 0, beam_width, max_len)
     if max_len < 1:
         assert_raises(ValueError, student.greedy_decode, model, 2, 0, max_len)
+    # and valid arguments still decode (a function that always raises earns nothing here); this model has
+    # exact ties only, no near-ties
+    assert_equal(student.greedy_decode(model, 2, 1, 3), oracle_greedy(model.build(), 2, 1, 3),
+                 name="greedy_decode(model, bos=2, eos=1, max_len=3)")
+    entries = entries_of(student.beam_search(model, 2, 1, 1, 3))
+    check(len(entries) == 1 and entries[0][0] == oracle_greedy(model.build(), 2, 1, 3),
+          f"beam_search(model, bos=2, eos=1, beam_width=1, max_len=3) returned {entries}, expected the greedy "
+          f"sequence {oracle_greedy(model.build(), 2, 1, 3)}")
