@@ -107,3 +107,50 @@ def test_nms_iou_in_the_boxes_dtype():
     s = torch.tensor([0.9, 0.8])
     assert ref.nms(b, s, thr).tolist() == [0, 1]
     assert ref.nms(b.double(), s.double(), thr).tolist() == [0]
+
+
+def _visible_suite():
+    from grader.checks.built import load_module_file
+
+    return load_module_file(str(ROOT / "assignments" / "iou" / "suite.py"))
+
+
+def _accepts(visible, kept, b, s, thr) -> bool:
+    from grader.checks.compare import Mismatch
+
+    try:
+        visible.check_nms(torch.tensor(kept, dtype=torch.int64), b, s, thr)
+    except Mismatch:
+        return False
+    return True
+
+
+def test_nms_checker_accepts_either_decision_within_rounding_and_follows_the_kept_boxes():
+    visible = _visible_suite()
+    thr = float(torch.tensor(0.7, dtype=torch.float32))  # float32's 7/10: the float32 IoU equals it
+    b = torch.tensor([[0.0, 0.0, 7.0, 1.0], [0.0, 0.0, 10.0, 1.0], [1.0, 0.0, 10.0, 1.0]])
+    s = torch.tensor([0.9, 0.8, 0.7])
+    assert _accepts(visible, [0, 1], b, s, thr)  # box 1 kept (ambiguous), so box 2 (IoU 9/10 with it) is suppressed
+    assert _accepts(visible, [0, 2], b, s, thr)  # box 1 suppressed (ambiguous), so box 2 (IoU 6/10 with 0) is kept
+    assert not _accepts(visible, [0], b, s, thr)  # box 2 suppressed by a suppressed box
+    assert not _accepts(visible, [0, 1, 2], b, s, thr)  # box 2 kept beside kept box 1
+    assert not _accepts(visible, [1, 0], b, s, thr)  # not in visiting order
+    # float64 boxes: the IoU is 0.7 in the dtype and in float64, above the threshold beyond rounding
+    b64, s64 = b.double(), s.double()
+    assert _accepts(visible, [0, 2], b64, s64, thr)
+    assert not _accepts(visible, [0, 1], b64, s64, thr)
+
+
+def test_nms_checker_is_strict_away_from_the_threshold():
+    visible = _visible_suite()
+    b = torch.tensor([[0.0, 0.0, 2.0, 1.0], [1.0, 0.0, 3.0, 1.0], [2.0, 0.0, 4.0, 1.0]])  # IoU(0,1) = 1/3
+    s = torch.tensor([0.9, 0.8, 0.7])
+    assert _accepts(visible, [0, 2], b, s, 0.25)
+    assert not _accepts(visible, [0, 1, 2], b, s, 0.25)
+    assert not _accepts(visible, [0], b, s, 0.25)  # only kept boxes suppress
+    # an IoU exactly equal to the threshold: either decision (SPEC §3 "or either equals it")
+    exact = torch.tensor([[0.0, 0.0, 3.0, 1.0], [1.0, 0.0, 4.0, 1.0]])  # IoU 2/4
+    assert _accepts(visible, [0, 1], exact, s[:2], 0.5) and _accepts(visible, [0], exact, s[:2], 0.5)
+    assert not _accepts(visible, [0, 1], exact, s[:2], 0.5 - 2**-8)
+    assert not _accepts(visible, [0], exact, s[:2], 0.5 + 2**-8)
+    assert _accepts(visible, [], torch.zeros(0, 4), torch.zeros(0), 0.5)
