@@ -18,8 +18,6 @@ An ambiguous decision changes which boxes are kept later, so this is the only fa
 
 from __future__ import annotations
 
-import math
-
 import torch
 from hypothesis import strategies as st
 

@@ -18,8 +18,8 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks import strategies as gst
-from grader.checks.compare import Mismatch, assert_close, assert_equal, check
 from grader.checks.built import load_module_file
+from grader.checks.compare import Mismatch, assert_close, assert_equal, check
 from grader.spec import Suite, reference_beside
 
 ref = reference_beside(__file__, "beam_search.py")
