@@ -97,3 +97,25 @@ def test_models_refuse_prefixes_that_break_the_contract() -> None:
         lm(torch.tensor([0, 1]))  # not (B, t)
     with pytest.raises(ValueError):
         lm(torch.tensor([[0.0, 1.0]]))  # not a LongTensor
+
+
+def _hidden_suite():
+    from grader.checks.built import load_module_file
+
+    return load_module_file(str(_ROOT / "reference" / "beam_search" / "suite.py"))
+
+
+def test_near_tie_detector_flags_rounding_only() -> None:
+    hidden = _hidden_suite()
+    # the hand-built cases keep their exact comparison
+    for case in hidden._HAND_CASES:
+        case = dict(case)
+        assert not hidden.has_near_tie(case.pop("step_fn").build(), **case)
+    # exact ties from equal log-probabilities follow the tie rules: not a near-tie
+    uniform = models.ngram_model(torch.zeros(4, 4, dtype=torch.float64), bos=0)
+    assert not hidden.has_near_tie(uniform, 0, 1, 3, 3, 0.0)
+    # two first tokens 1e-12 apart: their order is rounding, and beam_width 1 cuts between them
+    close = models.ngram_model(torch.tensor([0.0, 1e-12, -5.0, -5.0], dtype=torch.float64), bos=3)
+    assert hidden.has_near_tie(close, 3, 2, 1, 2, 0.0)
+    # the same gap far from the cut of a wider beam still orders the kept list: flagged too
+    assert hidden.has_near_tie(close, 3, 2, 3, 1, 0.0)
