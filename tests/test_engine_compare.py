@@ -51,9 +51,21 @@ def test_nan_where_a_number_was_expected_is_located():
 
 def test_scale_widens_atol_for_large_inputs():
     want = torch.tensor([0.0], dtype=torch.float64)
-    got = torch.tensor([1e-7], dtype=torch.float64)
+    got = torch.tensor([1e-9], dtype=torch.float64)
     mismatch(got, want)
     assert_close(got, want, scale=1e4)
+
+
+def test_float64_tolerance_fails_a_float32_leak_and_passes_float64_rounding():
+    # SPEC §2: a float32 intermediate in a float64 call leaves a relative error ~6e-8; another
+    # valid float64 formula differs by ~1e-16 per operation
+    want = torch.tensor([1.0 / 3.0, 2.0 / 7.0, -5.0 / 9.0], dtype=torch.float64)
+    leaked = want.float().double()
+    assert "rtol=1e-10" in mismatch(leaked, want).message
+    assert_close(want * (1 + 8e-16), want)
+    assert_close(want + 1e-13, want)  # within atol 1e-12 plus rtol
+    mismatch(float(leaked[0]), float(want[0]))  # a Python float is float64 too
+    assert_close(float(want[0]) * (1 + 1e-15), float(want[0]))
 
 
 def test_python_numbers_and_ints_are_type_checked():

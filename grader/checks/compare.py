@@ -13,7 +13,16 @@ the magnitude of the inputs (e.g. losses at |logits| = 1e4):
 | float16  | 1e-2  | 1e-3  |
 | bfloat16 | 2e-2  | 1e-2  |
 | float32  | 1e-4  | 1e-5  |
-| float64  | 1e-7  | 1e-9  |
+| float64  | 1e-10 | 1e-12 |
+
+Why float64 is that tight (SPEC §2, "float64 means float64"): float64 rounding is 1.1e-16 per
+operation, so a correct float64 result written another way (loops, another stable formula,
+another summation order) differs from the oracle by ~1e-15 relative to the magnitude of its
+terms, far inside rtol 1e-10. A float32 constant or intermediate in a float64 call leaves a
+relative error of ~6e-8 (float32's eps/2), which the old rtol 1e-7 let through; 1e-10 fails it
+with a margin of 500x on each side. atol 1e-12 covers results that cancel to ~0 (|terms| ~ 1e3
+times 1e-16 per operation), and ``scale`` grows it where the terms are larger. Python floats
+(``int``/``float`` results) are float64 values and get the float64 tolerances.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ DEFAULT_TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
     torch.float16: (1e-2, 1e-3),
     torch.bfloat16: (2e-2, 1e-2),
     torch.float32: (1e-4, 1e-5),
-    torch.float64: (1e-7, 1e-9),
+    torch.float64: (1e-10, 1e-12),
 }
 
 _SHOW_MAX_ELEMENTS = 64  # tensors up to this size travel whole into the report
@@ -197,8 +206,10 @@ def assert_close(got: Any, want: Any, *, rtol: float | None = None, atol: float 
     elif isinstance(want, (int, float)):
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             raise Mismatch(f"{name}: expected a Python number, got {_type_name(got)}", name=name, kind="type")
-        rtol = 1e-7 if rtol is None else rtol
-        atol = (1e-9 if atol is None else atol) * max(scale, 1.0)
+        # a Python float is a float64 value: float64's tolerances (a float32 leak fails)
+        d_rtol, d_atol = DEFAULT_TOLERANCES[torch.float64]
+        rtol = d_rtol if rtol is None else rtol
+        atol = (d_atol if atol is None else atol) * max(scale, 1.0)
         g, w = float(got), float(want)
         if math.isnan(w) and math.isnan(g) and equal_nan:
             return

@@ -64,6 +64,45 @@ def _float_elements(dtype: torch.dtype, min_value: float, max_value: float) -> s
     )
 
 
+def float_elements(dtype: torch.dtype, min_value: float = -10.0, max_value: float = 10.0, *,
+                   specials: Sequence[float] = (), extreme: float | None = None) -> st.SearchStrategy[float]:
+    """Elements for a tensor of ``dtype`` (SPEC §2: float64 draws carry float64 precision).
+
+    float64 elements are drawn at full float64 width, so most are not representable in
+    float32 (a ``width=32`` strategy for both dtypes would hide a float32 leak in the inputs).
+    ``specials`` are mixed in often (e.g. ``(0.0, -0.0)`` where ReLU'(0) lives); ``extreme``
+    adds magnitudes log-uniform in ``[1, extreme]`` of either sign (e.g. 1e4: where exp
+    overflows), plus ``±extreme`` itself.
+    """
+    parts = [_float_elements(dtype, min_value, max_value)]
+    if specials:
+        parts.append(st.sampled_from([float(v) for v in specials]))
+    if extreme is not None:
+        big = st.tuples(st.sampled_from([-1.0, 1.0]), log_uniform(1.0, float(extreme))).map(
+            lambda sv: _representable(sv[0] * sv[1], dtype))
+        parts += [big, st.sampled_from([-float(extreme), float(extreme)])]
+    return st.one_of(*parts) if len(parts) > 1 else parts[0]
+
+
+def _representable(value: float, dtype: torch.dtype) -> float:
+    return float(np.float32(value)) if dtype == torch.float32 else float(value)
+
+
+def dtype_tensors(shape: Sequence[int] | st.SearchStrategy[Sequence[int]], *,
+                  dtype: torch.dtype | st.SearchStrategy[torch.dtype] = torch.float64,
+                  min_value: float = -10.0, max_value: float = 10.0, specials: Sequence[float] = (),
+                  extreme: float | None = None) -> st.SearchStrategy[torch.Tensor]:
+    """:func:`tensors` whose elements follow the drawn dtype (:func:`float_elements`)."""
+
+    @st.composite
+    def draw_tensor(draw: st.DrawFn) -> torch.Tensor:
+        dt = draw(_as_strategy(dtype))
+        elems = float_elements(dt, min_value, max_value, specials=specials, extreme=extreme)
+        return draw(tensors(shape, dtype=dt, elements=elems))
+
+    return draw_tensor()
+
+
 @st.composite
 def tensors(
     draw: st.DrawFn,
@@ -114,5 +153,5 @@ def log_uniform(min_value: float, max_value: float) -> st.SearchStrategy[float]:
     return st.floats(lo, hi).map(math.exp)
 
 
-__all__ += ["log_uniform", "seeded_tensor"]
+__all__ += ["dtype_tensors", "float_elements", "log_uniform", "seeded_tensor"]
 __all__.sort()
