@@ -105,14 +105,15 @@ def _is_near(a: float, b: float) -> bool:
     return abs(a - b) <= SCORE_ATOL + SCORE_RTOL * max(abs(a), abs(b))
 
 
-def _order_is_rounding(ranked: list[tuple[float, list[float]]], cut: int) -> bool:
+def _order_is_rounding(ranked: list[tuple[float, list[float]]], cut: int, raw: bool = True) -> bool:
     """Whether two neighbours among the first ``cut + 1`` ranked entries (score, token log-probs) are ordered
-    by rounding: scores within the tolerance, unless an exact tie that every summation order keeps (equal
-    scores from the same multiset of log-probabilities, then ordered by the SPEC's tie rule)."""
+    by rounding: scores within the tolerance, unless an exact tie that every summation order keeps, then
+    ordered by the SPEC's tie rule: equal scores from the same multiset of log-probabilities, or (for raw
+    scores, no division by L**alpha) equal sums of at most two terms each (one addition has one rounding)."""
     for (a, terms_a), (b, terms_b) in zip(ranked[:cut], ranked[1:cut + 1]):
         if not _is_near(a, b):
             continue
-        if a == b and sorted(terms_a) == sorted(terms_b):
+        if a == b and (sorted(terms_a) == sorted(terms_b) or (raw and len(terms_a) <= 2 and len(terms_b) <= 2)):
             continue
         return True
     return False
@@ -138,7 +139,7 @@ def has_near_tie(step_fn, bos: int, eos: int, beam_width: int, max_len: int, len
             break
     pool = sorted(((score / (len(t) - 1) ** length_alpha, terms) for t, score, terms in finished + live),
                   key=lambda e: e[0], reverse=True)
-    return _order_is_rounding(pool, beam_width)
+    return _order_is_rounding(pool, beam_width, raw=length_alpha == 0.0)
 
 
 def _check_well_formed(got, model, bos, eos, beam_width, max_len, length_alpha) -> None:
@@ -191,6 +192,17 @@ _GARDEN_PATH = torch.tensor([
 ], dtype=torch.float64)
 
 
+# hypotheses of different lengths with EQUAL final scores: [bos, 0] scores log 1/4 and [bos, 1, 0] scores
+# log 1/2 + log 1/2, the same float (one addition, exact), so the pool's stable sort keeps the order in which
+# they joined `finished` (the shorter first)
+_EQUAL_LENGTHS = torch.log(torch.tensor([
+    [0.25, 0.25, 0.25, 0.25],
+    [0.5, 0.25, 0.125, 0.125],
+    [0.25, 0.25, 0.25, 0.25],
+    [0.25, 0.5, 0.125, 0.125],
+], dtype=torch.float64))
+
+
 def _hand(logits: torch.Tensor, bos: int, eos: int, beam_width: int, max_len: int, length_alpha: float = 0.0) -> dict:
     return {"step_fn": lm("ngram_model", logits=logits, bos=bos), "bos": bos, "eos": eos,
             "beam_width": beam_width, "max_len": max_len, "length_alpha": length_alpha}
@@ -207,6 +219,8 @@ _HAND_CASES = [
     _hand(_GARDEN_PATH, 2, 0, 2, 4),
     _hand(_GARDEN_PATH, 2, 0, 1, 4),
     _hand(_GARDEN_PATH, 2, 1, 3, 5, 1.0),
+    _hand(_EQUAL_LENGTHS, 3, 0, 2, 2),
+    _hand(_EQUAL_LENGTHS, 3, 0, 3, 3),
 ]
 
 
