@@ -27,6 +27,10 @@ class StudentRaised(Exception):
         self.traceback = traceback
 
 
+class ArgumentModified(AssertionError):
+    """The student's function changed an argument in place (SPEC §2 forbids it): a failed check."""
+
+
 class AbortTest(BaseException):
     """Ends a test at once, bypassing hypothesis' shrinking (a BaseException escapes it).
 
@@ -117,4 +121,9 @@ class Student:
             if "NotImplementedError" in err.type_names:
                 raise AbortTest("not_implemented", f"{fn} is not implemented yet")
             raise StudentRaised(fn, err.type_name, err.type_names, err.message, err.traceback)
+        if reply.modified:
+            raise ArgumentModified(
+                f"{fn} modified its arguments in place: {'; '.join(reply.modified)}. A function must never change "
+                "its arguments (SPEC §2): the caller's tensors are corrupted in a training loop. Work on a new "
+                "tensor instead (e.g. x = x - m rather than x -= m; torch.where(...) rather than x[mask] = 0).")
         return reply.value

@@ -95,6 +95,27 @@ class Reply:
     stdout: str = ""
     violations: tuple[str, ...] = ()
     elapsed_s: float = 0.0
+    modified: tuple[str, ...] = ()  # arguments the call changed in place, each described in a sentence
+
+
+def _describe_modified(node: Any) -> tuple[str, ...]:
+    """The worker's list of in-place changes as sentences (validated: the worker is untrusted)."""
+    if not isinstance(node, list):
+        raise wire.WireError("bad list of modified arguments")
+    sentences = []
+    for change in node[:5]:
+        if not isinstance(change, dict) or not isinstance(change.get("argument"), str):
+            raise wire.WireError("bad modified-argument entry")
+        name = clean_name(change["argument"])
+        index, count = change.get("index"), change.get("count")
+        if isinstance(index, list) and all(type(i) is int for i in index):
+            before, after = change.get("before"), change.get("after")
+            more = f" ({count} elements changed)" if type(count) is int and count > 1 else ""
+            sentences.append(f"{name}[{', '.join(map(str, index))}] went from {clean_text(repr(before), limit=40)} "
+                             f"to {clean_text(repr(after), limit=40)}{more}")
+        else:
+            sentences.append(f"{name}: {clean_text(change.get('what', 'it changed'), limit=300)}")
+    return tuple(sentences)
 
 
 def _describe_exit(code: int | None) -> str:
@@ -138,7 +159,8 @@ def _parse_reply(node: Any) -> Reply:
     kind = node["kind"]
     if kind in ("raised", "import_error"):
         return Reply(kind="raised", error=_parse_error(node.get("error")), **common)
-    return Reply(kind="value", value=node.get("value"), **common)
+    modified = _describe_modified(node["modified"]) if "modified" in node else ()
+    return Reply(kind="value", value=node.get("value"), modified=modified, **common)
 
 
 @dataclass

@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from grader.sandbox import confinement, namespaces, wire
+from grader.sandbox import arguments, confinement, namespaces, wire
 
 
 class CappedText(io.TextIOBase):
@@ -206,8 +206,12 @@ def _serve(conn: Any, module: Any, out: CappedText, violations: list[str], paths
         started = time.perf_counter()
         try:
             fn: Callable[..., Any] = getattr(module, name)
+            before = arguments.snapshot(fn, args, kwargs)
             value = fn(*args, **kwargs)
             reply: dict[str, Any] = {"kind": "value", "value": value}
+            modified = arguments.changes(before)
+            if modified:
+                reply["modified"] = modified
         except BaseException as exc:  # the student's exception, whatever it is, is an answer
             reply = {"kind": "raised", "error": _error_info(exc, paths)}
         reply.update(stdout=out.take(), violations=violations[:], elapsed_s=time.perf_counter() - started)
