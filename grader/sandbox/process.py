@@ -26,7 +26,7 @@ from grader.errors import SandboxError
 from grader.sandbox import wire
 from grader.sandbox.identity import kill_user_processes, worker_uid
 from grader.sandbox.limits import Limits
-from grader.sandbox.source_scan import describe_uses, forbidden_references
+from grader.sandbox.source_scan import charged_references, describe_uses, forbidden_references
 from grader.untrusted import clean_name, clean_text
 
 _PRELOAD = ["torch", "numpy", "grader.sandbox.worker"]
@@ -183,6 +183,9 @@ class Worker:
         self.import_reply: Reply | None = None
         #: protection name -> "" (active) or why it is missing, as the last worker reported it
         self.protections: dict[str, str] = {}
+        #: graded function -> why its tests score 0: it refers to a forbidden name, itself or
+        #: through the functions it calls (the source scan); the other functions are graded
+        self.charged: dict[str, str] = {}
 
     @property
     def alive(self) -> bool:
@@ -196,6 +199,12 @@ class Worker:
         could undo) and the worker reports which protections it holds.
         """
         found = forbidden_references(self.student_path, self.forbidden_calls, self.functions)
+        if found:
+            charged, whole_file = charged_references(self.student_path, self.forbidden_calls, self.functions)
+            # Only where module-level code refers to a forbidden name (it runs at import) does
+            # the whole file pay; otherwise the functions that reach it do, and the rest is graded.
+            found = found if whole_file or not charged else {}
+            self.charged = {} if found else charged
         if found:
             self.import_reply = Reply(kind="value", violations=tuple(found),
                                       message=describe_uses(os.path.basename(self.student_path), found))

@@ -128,6 +128,69 @@ def find_forbidden(source: str, forbidden: Iterable[str], functions: tuple[str, 
     return tuple(find_forbidden_uses(source, forbidden, functions))
 
 
+def _calls(defs: dict[str, ast.AST]) -> dict[str, set[str]]:
+    """Each top-level definition -> the other top-level definitions it names (its calls, statically)."""
+    return {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in defs and n.id != name}
+            for name, node in defs.items()}
+
+
+def charged_functions(source: str, forbidden: Iterable[str],
+                      functions: tuple[str, ...]) -> tuple[dict[str, str], bool]:
+    """Who pays for each forbidden reference: ``({graded function: why}, whole_file)``.
+
+    A forbidden name in a function is charged to that function and to every graded function
+    that calls it, directly or through helpers (a static call graph of the module's top-level
+    definitions); ``why`` says which name, where, and through which call. A forbidden name in
+    module-level code runs at import, so it is charged to the whole file (``whole_file``).
+    """
+    forbidden = tuple(forbidden)
+    if not forbidden:
+        return {}, False
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}, False
+    aliases = _imports(tree)
+    leaves = {name.rsplit(".", 1)[-1] for name in forbidden}
+    autograd_forbidden = any(name.startswith("torch.autograd") for name in forbidden)
+
+    def names_in(root: ast.AST) -> set[str]:
+        found = set()
+        for node in ast.walk(root):
+            if isinstance(node, (ast.Attribute, ast.Name)):
+                name = _forbidden_name(node, aliases, forbidden, leaves, autograd_forbidden)
+                if name:
+                    found.add(name)
+        return found
+
+    defs = {n.name: n for n in tree.body if isinstance(n, _DEF_TYPES)}
+    if any(names_in(n) for n in tree.body if not isinstance(n, _DEF_TYPES)):
+        return {}, True
+    direct = {name: names_in(node) for name, node in defs.items()}
+    calls = _calls(defs)
+    charged: dict[str, str] = {}
+    for fn in functions:
+        if fn not in defs:
+            continue
+        # Breadth first, so each offending helper is named with the shortest chain of calls.
+        paths, queue = {fn: [fn]}, [fn]
+        while queue:
+            name = queue.pop(0)
+            for callee in sorted(calls[name]):
+                if callee not in paths:
+                    paths[callee] = [*paths[name], callee]
+                    queue.append(callee)
+        reasons = []
+        for name, chain in paths.items():
+            for bad in sorted(direct[name]):
+                via = "" if name == fn else f", which {fn} calls" + (
+                    f" through {' → '.join(chain[1:-1])}" if len(chain) > 2 else "")
+                reasons.append(f"{bad} (in {name}{via})")
+        if reasons:
+            charged[fn] = "; ".join(reasons)
+    return charged, False
+
+
 def describe_uses(file_name: str, uses: dict[str, tuple[str, ...]]) -> str:
     """One sentence for the student: which forbidden names, and in which of their functions."""
     parts = [f"{name} (in {'; '.join(where)})" for name, where in uses.items()]
@@ -138,13 +201,24 @@ def forbidden_references(path: str, forbidden: Iterable[str],
                          functions: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
     """:func:`find_forbidden_uses` for the file at ``path`` (empty when it cannot be read: the worker says why)."""
     forbidden = tuple(forbidden)
-    if not forbidden:
-        return {}
+    source = _read_source(path) if forbidden else None
+    return find_forbidden_uses(source, forbidden, functions) if source is not None else {}
+
+
+def charged_references(path: str, forbidden: Iterable[str],
+                       functions: tuple[str, ...]) -> tuple[dict[str, str], bool]:
+    """:func:`charged_functions` for the file at ``path``."""
+    forbidden = tuple(forbidden)
+    source = _read_source(path) if forbidden else None
+    return charged_functions(source, forbidden, functions) if source is not None else ({}, False)
+
+
+def _read_source(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_SOURCE_BYTES + 1)
     except OSError:
-        return {}
+        return None
     if len(data) > MAX_SOURCE_BYTES:
-        return {}
-    return find_forbidden_uses(data.decode("utf-8", errors="replace"), forbidden, functions)
+        return None
+    return data.decode("utf-8", errors="replace")
