@@ -21,13 +21,14 @@ from grader.assignment_pool import grade_in_parallel, usable_jobs
 from grader.checks.driver import TestOutcome, run_test
 from grader.checks.student import CallLog, Student
 from grader.course import Course
+from grader.notebooks import NotebookSettings, grade_notebook
 from grader.results import AssignmentResult, SubmissionResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import Reply, Worker
 from grader.sandbox.protections import sandbox_warnings
 from grader.scoring import not_graded, score_assignment
 from grader.spec.model import AssignmentSpec, TestSpec
-from grader.submission import locate_files
+from grader.submission import locate_files, missing_message
 from grader.untrusted import clean_name, clean_strings, clean_text
 
 ProgressFn = Callable[[str, str], None]  # (assignment id, test name) after each test
@@ -59,6 +60,7 @@ class GradeOptions:
     limits: Limits = field(default_factory=Limits)
     max_examples: int | None = None
     jobs: int = 1
+    notebooks: NotebookSettings | None = None  # None: the course's [notebooks] settings
 
 
 def seed_for_test(course_seed: int, test: TestSpec) -> int:
@@ -107,6 +109,13 @@ def _grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: 
     if student_file is None:
         return not_graded(spec, status="missing", test_status="failed",
                           message=f"{spec.student_file} was not submitted")
+    if student_file.suffix == ".ipynb":
+        return grade_notebook(
+            student_file, spec.student_file, options.notebooks,
+            lambda module: _grade_assignment(spec, module, seed=seed, options=options, deadline=deadline,
+                                             progress=progress),
+            lambda message: not_graded(spec, status="error", test_status="error", file=str(student_file),
+                                       message=message))
     started = time.monotonic()
     worker = Worker(
         student_path=str(student_file),
@@ -147,6 +156,11 @@ def _run_one(spec: AssignmentSpec, test: TestSpec, worker: Worker, *, seed: int,
         if restarted.kind != "value":
             return TestOutcome("error", f"the worker could not be restarted after an earlier crash: "
                                f"{restarted.message or (restarted.error.message if restarted.error else '')}")
+    charged = [fn for fn in test.functions if fn in worker.charged]
+    if charged:
+        reasons = "; ".join(worker.charged[fn] for fn in charged)
+        return TestOutcome("violation", f"{spec.student_file} refers to {reasons}, which this assignment forbids; "
+                           f"every test that calls {', '.join(charged)} scores 0, the other functions are graded")
     budget = min(test.timeout_s or options.test_timeout_s, deadline - now)
     log = CallLog(deadline=now + budget)
     student = Student(worker, spec.functions, log)
@@ -166,7 +180,11 @@ def grade_submission(path: str | Path, course: Course, options: GradeOptions | N
     specs = [a for a in course.assignments if not options.only or a.id in options.only]
     if options.visible_only:
         specs = [a.only_visible() for a in specs]
-    files = locate_files(Path(path), [a.student_file for a in specs])
+    if options.notebooks is None:
+        options = replace(options, notebooks=getattr(course.config, "notebooks", None) or NotebookSettings())
+    files = locate_files(Path(path), [a.student_file for a in specs],
+                         functions={a.student_file: a.functions for a in specs},
+                         notebook_files=dict(options.notebooks.files), max_notebook_mb=options.notebooks.max_mb)
     submitted = [spec for spec in specs if files[spec.student_file] is not None]
     jobs = usable_jobs(options.jobs, len(submitted))
     if jobs > 1:
@@ -177,6 +195,9 @@ def grade_submission(path: str | Path, course: Course, options: GradeOptions | N
         parallel = {}
     results = tuple(
         parallel[spec.id] if spec.id in parallel
+        else not_graded(spec, status="missing", test_status="failed",
+                        message=missing_message(Path(path), spec.student_file))
+        if files[spec.student_file] is None
         else grade_assignment(spec, files[spec.student_file], seed=course.seed, options=options,
                               deadline=deadline, progress=progress)
         for spec in specs

@@ -44,6 +44,9 @@ class AssignmentResult:
     # Set when grading this assignment failed inside the grader (a broken suite, a grader bug):
     # the submission is not at fault, and an instructor needs to look.
     grader_error: str = ""
+    # What the grader did to the file before grading it (a notebook's dropped magics and
+    # skipped cells), for the report.
+    notes: tuple[str, ...] = ()
 
     @property
     def shown_status(self) -> str:

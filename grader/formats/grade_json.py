@@ -52,6 +52,8 @@ def assignment_from_dict(a: dict[str, Any]) -> AssignmentResult:
         return TestResult(**fields)
 
     fields = {k: a[k] for k in AssignmentResult.__dataclass_fields__ if k in a and k != "tests"}
+    if "notes" in fields:
+        fields["notes"] = tuple(fields["notes"])
     # Data from another process or the store: it crosses the untrusted-text boundary again.
     return clean_strings(AssignmentResult(tests=tuple(test(t) for t in a.get("tests", [])), **fields))
 
