@@ -85,6 +85,19 @@ def _import_failure(spec: AssignmentSpec, reply: Reply, file: str, import_timeou
                       message=f"importing {spec.student_file} failed: {reply.message}")
 
 
+def _charge_failed_import(spec: AssignmentSpec, failed: AssignmentResult, charged: dict[str, str]) -> AssignmentResult:
+    """An import that failed in a file whose functions also refer to a forbidden name: the
+    scan's finding comes first (tampering such as ``importlib.reload(torch.autograd)`` may be
+    what broke the import), the tests of those functions are violations, the others errors."""
+    reasons = "; ".join(charged[fn] for fn in spec.functions if fn in charged)
+    finding = f"{spec.student_file} refers to {reasons}, which this assignment forbids"
+    tests = tuple(replace(t, status="violation", message=f"{finding}; no test of {spec.id} was run")
+                  if any(fn in charged for fn in t.functions) else t for t in failed.tests)
+    return replace(failed, tests=tests,
+                   message=f"{finding}; and {failed.message[0].lower()}{failed.message[1:]}; "
+                           f"no test of {spec.id} was run")
+
+
 def grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: int, options: GradeOptions,
                      deadline: float, progress: ProgressFn | None = None) -> AssignmentResult:
     """Grade one assignment; a failure of the grader itself becomes that assignment's result."""
@@ -130,7 +143,8 @@ def _grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: 
     first = worker.start()
     if first.kind != "value" or first.violations:
         worker.stop()
-        return _import_failure(spec, first, str(student_file), options.import_timeout_s)
+        failed = _import_failure(spec, first, str(student_file), options.import_timeout_s)
+        return _charge_failed_import(spec, failed, worker.charged) if worker.charged else failed
     outcomes: dict[str, TestOutcome] = {}
     elapsed: dict[str, float] = {}
     try:

@@ -30,7 +30,10 @@ def test_restoring_a_forbidden_function_is_still_a_violation(course, make_submis
     result = grade_submission(folder, course, GradeOptions(only=("backprop",), max_examples=2))
     (assignment,) = result.assignments
     assert assignment.score == 0
-    assert {t.status for t in assignment.tests} == {"violation"}
+    # Every test of the function that refers to autograd is a violation; the reload itself
+    # broke the import, so the others are errors, never passes.
+    assert {t.status for t in assignment.tests if "linear_backward" in t.functions} == {"violation"}
+    assert {t.status for t in assignment.tests if "linear_backward" not in t.functions} == {"error"}
     # The static scan says where, not that anything was called at import.
     assert assignment.message.startswith("backprop.py refers to torch.autograd.grad (in linear_backward)")
     assert "no test of backprop was run" in assignment.message

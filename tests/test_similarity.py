@@ -11,12 +11,12 @@ import ast
 import builtins
 import io
 import itertools
-import json
 import random
 import tokenize
 import zipfile
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 from paths import FIXTURES, ROOT
@@ -324,17 +324,26 @@ def test_zips_nested_folders_and_notebooks_are_read_and_nothing_runs(bundled, tm
     (root / "folder" / "nested" / "iou.py").write_text(trap + solution)
     with zipfile.ZipFile(root / "zipped.zip", "w") as archive:
         archive.writestr("export/iou.py", rename_identifiers(solution, {"box_area", "box_iou", "nms"}))
-    cells = [{"cell_type": "markdown", "source": ["# IoU\n"]},
-             {"cell_type": "code", "source": ["%matplotlib inline\n", *relayout(solution).splitlines(True)]}]
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# IoU"),
+        nbformat.v4.new_code_cell("%matplotlib inline\n" + relayout(solution)),
+        nbformat.v4.new_code_cell(f"open({str(canary)!r}, 'w')", metadata={"tags": ["skip-grading"]})])
     (root / "notebook").mkdir()
-    (root / "notebook" / "iou.ipynb").write_text(json.dumps({"cells": cells, "nbformat": 4}))
+    nbformat.write(notebook, root / "notebook" / "iou.ipynb")
+    # a homework notebook of another student holding every function, under a general name
+    (root / "combined").mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(solution)]),
+                   root / "combined" / "homework.ipynb")
     (root / "unsafe.zip").write_bytes(b"not a zip")
     out = tmp_path / "out"
     result = run_similarity(root, out, bundled, only=("iou",), jobs=1)
     pairs = {(p.submission_a, p.submission_b) for p in result.pairs}
-    assert pairs == {("folder", "notebook"), ("folder", "zipped"), ("notebook", "zipped")}
+    assert pairs == {(a, b) for a in ("combined", "folder", "notebook", "zipped")
+                     for b in ("combined", "folder", "notebook", "zipped") if a < b}
     assert not canary.exists()
     assert submission_code(root / "notebook", spec) is not None
+    assert "open(" not in submission_code(root / "notebook", spec)  # the skip-grading cell is left out
+    assert submission_code(root / "combined", bundled.get("lstm"), tuple(bundled.get("lstm").functions)) is None
 
 
 def test_cli_writes_the_ranked_csv_and_the_pages(synthetic_class, tmp_path, capsys):

@@ -82,6 +82,55 @@ def torch_param_count(in_channels, out_channels, kernel_size, groups=1, bias=Tru
     return sum(p.numel() for p in module.parameters())
 
 
+# ---------------------------------------------------------------- why arguments are invalid
+
+_PARAMS = {
+    "conv2d_output_shape": ("input_hw", "kernel_size", "stride", "padding", "dilation"),
+    "conv_transpose2d_output_shape": ("input_hw", "kernel_size", "stride", "padding", "output_padding", "dilation"),
+    "pool2d_output_shape": ("input_hw", "kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+    "conv2d_param_count": ("in_channels", "out_channels", "kernel_size", "groups", "bias"),
+    "receptive_field": ("layers",),
+}
+_DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0, "groups": 1}
+
+
+def invalid_reason(fn: str, args: tuple, kwargs: dict) -> str:
+    """The handout's rule these arguments break, in the handout's words. Only true claims:
+    ``torch.nn.Conv2d(1, 1, 0)`` is built by torch (it refuses to run it), so a kernel of 0 is
+    "invalid by the handout", not "refused by torch" at construction."""
+    a = dict(_DEFAULTS, **dict(zip(_PARAMS[fn], args)), **kwargs)
+    if fn == "pool2d_output_shape" and a.get("stride") is None:
+        a["stride"] = a["kernel_size"]
+    if fn == "receptive_field":
+        return "kernel, stride and dilation of every layer must be >= 1"
+    pairs = {k: _pair(a[k]) for k in ("kernel_size", "stride", "padding", "dilation", "output_padding")
+             if k in a and k in _PARAMS[fn] or k in ("stride", "padding", "dilation") and k in _PARAMS[fn]}
+    rules = [("kernel_size", 1, "kernel_size < 1 is invalid (handout: K >= 1)"),
+             ("stride", 1, "stride < 1 is invalid (handout: S >= 1)"),
+             ("dilation", 1, "dilation < 1 is invalid (handout: D >= 1)"),
+             ("padding", 0, "negative padding is invalid (handout: P >= 0)"),
+             ("output_padding", 0, "negative output_padding is invalid (handout: output_padding >= 0)")]
+    if fn == "conv2d_param_count":
+        k = _pair(a["kernel_size"])
+        if min(k) < 1:
+            return rules[0][2]
+        g = a["groups"]
+        if g < 1:
+            return "groups < 1 is invalid (handout: groups >= 1)"
+        return "groups must divide both in_channels and out_channels (handout: groups divides both)"
+    for name, low, text in rules:
+        if name in pairs and min(pairs[name]) < low:
+            return text
+    k, s, p, d = pairs["kernel_size"], pairs["stride"], pairs["padding"], pairs["dilation"]
+    if fn == "conv_transpose2d_output_shape":
+        op = pairs["output_padding"]
+        if any(op[i] >= max(s[i], d[i]) for i in range(2)):
+            return "output_padding >= max(stride, dilation) is invalid (handout: output_padding < max(S, D))"
+    if fn == "pool2d_output_shape" and any(p[i] > k[i] // 2 for i in range(2)):
+        return "padding > kernel_size // 2 is invalid for pooling (handout: P <= K // 2)"
+    return "the output size would be < 1 (handout: a result < 1 is a ValueError)"
+
+
 # ---------------------------------------------------------------- checking an answer
 
 
@@ -104,7 +153,8 @@ def expect_pair(student, fn: str, want: tuple[int, int] | None, *args: Any, **kw
         try:
             assert_raises(ValueError, getattr(student, fn), *args, **kwargs)
         except AssertionError as exc:
-            raise type(exc)(f"{call}: torch refuses these arguments, so ValueError is expected; {exc}") from None
+            reason = invalid_reason(fn, args, kwargs)
+            raise type(exc)(f"{call}: {reason}, so ValueError is expected; {exc}") from None
         return
     got = getattr(student, fn)(*args, **kwargs)
     check(isinstance(got, (tuple, list)) and len(got) == 2 and all(_is_int(v) for v in got),
@@ -120,7 +170,8 @@ def expect_int(student, fn: str, want: int | None, *args: Any, **kwargs: Any) ->
         try:
             assert_raises(ValueError, getattr(student, fn), *args, **kwargs)
         except AssertionError as exc:
-            raise type(exc)(f"{call}: torch refuses these arguments, so ValueError is expected; {exc}") from None
+            reason = invalid_reason(fn, args, kwargs)
+            raise type(exc)(f"{call}: {reason}, so ValueError is expected; {exc}") from None
         return
     got = getattr(student, fn)(*args, **kwargs)
     check(_is_int(got), f"{call} returned {got!r}; expected the Python int {want}", got=repr(got), expected=repr(want))
@@ -140,6 +191,19 @@ def mostly(valid: st.SearchStrategy[int], invalid: st.SearchStrategy[int]) -> st
 
 
 HW = st.tuples(st.integers(1, 12), st.integers(1, 12))
+
+
+def distinct_pair(lo: int, hi: int) -> st.SearchStrategy[tuple[int, int]]:
+    """A pair whose two entries differ: a formula that swaps the H and W axes shows there."""
+    return st.tuples(st.integers(lo, hi), st.integers(lo, hi)).filter(lambda p: p[0] != p[1])
+
+
+# non-square everything: input, kernel, stride, padding and dilation each differ between H and W
+# (with squares drawn too, an H/W swap could hide behind equal axes)
+conv_asymmetric = st.fixed_dictionaries({
+    "input_hw": distinct_pair(6, 24), "kernel_size": distinct_pair(1, 4), "stride": distinct_pair(1, 3),
+    "padding": distinct_pair(0, 2), "dilation": distinct_pair(1, 3),
+})
 KERNEL = int_or_pair(mostly(st.integers(1, 5), st.just(0)))
 STRIDE = int_or_pair(mostly(st.integers(1, 3), st.just(0)))
 PADDING = int_or_pair(mostly(st.integers(0, 3), st.just(-1)))
@@ -170,6 +234,28 @@ conv_args = st.fixed_dictionaries(
 )
 def _(student, **args):
     expect_pair(student, "conv2d_output_shape", torch_conv2d(**args), **args)
+
+
+@suite.test(
+    "conv2d, conv_transpose2d and pool2d keep H and W apart: every argument a pair with unequal axes",
+    functions=("conv2d_output_shape", "conv_transpose2d_output_shape", "pool2d_output_shape"),
+    points=1,
+    inputs=conv_asymmetric,
+    examples=[{"input_hw": (9, 14), "kernel_size": (3, 1), "stride": (1, 2), "padding": (2, 0), "dilation": (1, 3)}],
+    max_examples=30,
+    hint="The first entry of every pair is the height, the second the width: use kernel_size[0] "
+         "with input_hw[0], never kernel_size[1].",
+)
+def _(student, input_hw, kernel_size, stride, padding, dilation):
+    args = {"kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation}
+    expect_pair(student, "conv2d_output_shape", torch_conv2d(input_hw, **args), input_hw, **args)
+    op = (stride[0] - 1, 0) if stride[0] > 1 else (0, stride[1] - 1)
+    expect_pair(student, "conv_transpose2d_output_shape",
+                torch_conv_transpose2d(input_hw, output_padding=op, **args), input_hw, output_padding=op, **args)
+    pool = {"kernel_size": kernel_size, "stride": stride, "padding": tuple(min(p, k // 2) for p, k in
+                                                                          zip(padding, kernel_size)),
+            "dilation": dilation}
+    expect_pair(student, "pool2d_output_shape", torch_max_pool2d(input_hw, **pool), input_hw, **pool)
 
 
 conv_t_args = st.fixed_dictionaries(

@@ -8,9 +8,8 @@ to :data:`MAX_BYTES`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from grader.errors import SubmissionError
 from grader.submission import locate_files
@@ -30,62 +29,37 @@ def _read(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _extractor():  # type: ignore[no-untyped-def]
-    """The notebook reader of :mod:`grader.notebooks` (issue 15), where it is installed."""
-    try:
-        from grader import notebooks  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    for name in ("notebook_code", "extract_code", "code_of"):
-        function = getattr(notebooks, name, None)
-        if callable(function):
-            return function
-    return None
-
-
 def notebook_code(path: Path) -> str | None:
-    """The code cells of the notebook at ``path``, joined in order; None if it is not one.
+    """The code grading would import from the notebook at ``path`` (:mod:`grader.notebooks`:
+    validated, magics and shell lines dropped, ``skip-grading`` cells left out); None when it
+    is not a notebook the grader can read (grading gives it an ``error``, so it has no code)."""
+    from grader.notebooks import NotebookError, extract, read_notebook
 
-    Lines of IPython magics and shell escapes (``%time``, ``!pip``) are left out: they are
-    not Python and would stop the tokenizer."""
-    extract = _extractor()
-    if extract is not None:
-        try:
-            code = extract(path)
-        except Exception:  # noqa: BLE001 - a broken notebook is a submission without this code
-            return None
-        return code if isinstance(code, str) else None
     try:
-        document: Any = json.loads(_read(path))
-    except ValueError:
+        return extract(read_notebook(path)).code
+    except NotebookError:
         return None
-    cells = document.get("cells") if isinstance(document, dict) else None
-    if not isinstance(cells, list):
-        return None
-    parts = []
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        text = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else str(source)
-        lines = [line for line in text.splitlines() if not line.lstrip().startswith(("%", "!"))]
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
 
 
-def submission_code(path: str | Path, spec: _HasStudentFile) -> str | None:
-    """The code of ``spec``'s assignment in the submission at ``path``, or None when it has none."""
+def submission_code(path: str | Path, spec: _HasStudentFile,
+                    functions: tuple[str, ...] | None = None) -> str | None:
+    """The code of ``spec``'s assignment in the submission at ``path``, or None when it has none.
+
+    Found as grading finds it: the ``.py`` file, else ``<id>.ipynb``, else the submission's one
+    general notebook when it defines one of ``functions`` (all of that notebook's code is then
+    compared, as all of it is imported)."""
     student_file = spec.student_file
-    notebook = str(Path(student_file).with_suffix(".ipynb"))
     try:
-        found = locate_files(Path(path), [student_file, notebook])
-    except SubmissionError:
+        found = locate_files(Path(path), [student_file],
+                             functions=None if functions is None else {student_file: functions})
+    except (SubmissionError, OSError):
+        return None
+    where = found.get(student_file)
+    if where is None:
         return None
     try:
-        if found.get(student_file) is not None:
-            return _read(found[student_file])  # type: ignore[arg-type]
-        if found.get(notebook) is not None:
-            return notebook_code(found[notebook])  # type: ignore[arg-type]
+        if where.suffix == ".ipynb":
+            return notebook_code(where)
+        return _read(where)
     except OSError:
         return None
-    return None

@@ -55,11 +55,11 @@ class SimilarityResult:
 
 
 def _fingerprint_entry(path: str) -> list[tuple[str, Fingerprint | None]]:
-    specs: list[tuple[str, str]] = SHARED["specs"]
+    specs: list[tuple[str, str, tuple[str, ...]]] = SHARED["specs"]
     boilerplates: dict[str, Boilerplate] = SHARED["boilerplates"]
     out: list[tuple[str, Fingerprint | None]] = []
-    for assignment, student_file in specs:
-        code = submission_code(path, SimpleNamespace(student_file=student_file))
+    for assignment, student_file, functions in specs:
+        code = submission_code(path, SimpleNamespace(student_file=student_file), functions)
         out.append((assignment, None if code is None else fingerprint(code, boilerplates[assignment])))
     return out
 
@@ -72,7 +72,7 @@ def compare_entries(entries: Sequence[tuple[str, Path]], specs: Sequence[Assignm
     started = time.monotonic()
     entries = sorted(entries)
     boilerplates = {s.id: boilerplate_of(s.public_dir, s.student_file) for s in specs}
-    shared = {"specs": [(s.id, s.student_file) for s in specs], "boilerplates": boilerplates}
+    shared = {"specs": [(s.id, s.student_file, tuple(s.functions)) for s in specs], "boilerplates": boilerplates}
     report = progress or (lambda *_: None)
     prints = []
     for done, item in enumerate(map_forked(_fingerprint_entry, [str(p) for _, p in entries],

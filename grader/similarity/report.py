@@ -67,9 +67,10 @@ def pair_page(pair: Pair, rank: int, text_a: str, text_b: str, boilerplate: Boil
 
 def _write_pair_page(job: tuple[str, str, str, str, Pair, int, str]) -> None:
     out, path_a, path_b, title, pair, rank, link = job
-    spec = SimpleNamespace(student_file=SHARED["student_files"][pair.assignment])
-    text_a = submission_code(path_a, spec) or ""
-    text_b = submission_code(path_b, spec) or ""
+    student_file, functions = SHARED["student_files"][pair.assignment]
+    spec = SimpleNamespace(student_file=student_file)
+    text_a = submission_code(path_a, spec, functions) or ""
+    text_b = submission_code(path_b, spec, functions) or ""
     boilerplate = SHARED["boilerplates"][pair.assignment]
     write_atomically(Path(out) / link, pair_page(pair, rank, text_a, text_b, boilerplate, title=title))
 
@@ -100,7 +101,7 @@ def write_similarity_report(result: SimilarityResult, out_dir: str | Path, specs
         sections.append({"spec": spec, "pairs": shown, "flagged": len(pairs),
                          "compared": result.compared.get(spec.id, 0)})
     with_pairs = {p[4].assignment for p in pages}
-    shared = {"student_files": {s.id: s.student_file for s in specs},
+    shared = {"student_files": {s.id: (s.student_file, tuple(s.functions)) for s in specs},
               "boilerplates": {s.id: boilerplate_of(s.public_dir, s.student_file) for s in specs if s.id in with_pairs}}
     for _ in map_forked(_write_pair_page, pages, jobs, shared):
         pass
