@@ -118,7 +118,7 @@ def _grade_with_progress(submission: str, course, options: GradeOptions):  # typ
     """Grade, with a transient progress bar on stderr when it is a terminal."""
     from grader.report.progress import grading_progress
 
-    specs = [a for a in course.assignments if not options.only or a.id in options.only]
+    specs = list(course.pick(options.only))
     total = sum(len(a.only_visible().tests if options.visible_only else a.tests) for a in specs)
     with grading_progress(_console(stderr=True), total_tests=total) as progress:
         return grade_submission(submission, course, options, progress=progress)

@@ -7,6 +7,8 @@ the file may say (the bundled ``course.toml`` documents each key with an example
 |------------------------------------|----------------------|------------------------------------------------|
 | ``[course]``                       | ``seed``             | the seed every test's seed derives from        |
 |                                    | ``max_examples``     | example budget of every test (overrides suites)|
+|                                    | ``assignments``      | the assignment ids this course uses (a subset   |
+|                                    |                      | of ``assignments/``; omitted: every one)        |
 | ``[late_policy]``                  | ``penalty_per_day``  | percent of the score lost per started day late |
 |                                    | ``grace_period_minutes`` | lateness forgiven entirely                 |
 |                                    | ``max_penalty``      | cap on the penalty, percent                    |
@@ -107,6 +109,7 @@ class CourseConfig:
 
     seed: int = DEFAULT_SEED
     max_examples: int | None = None
+    selected: tuple[str, ...] | None = None  # [course] assignments; None: every assignment offered
     late_policy: LatePolicy = field(default_factory=LatePolicy)
     visible_tests: str = "visible"
     hidden_tests: str = "hidden"
@@ -168,7 +171,7 @@ class CourseConfig:
 
 # --- loading and validation ------------------------------------------------------------------
 
-_COURSE_KEYS = {"seed", "max_examples"}
+_COURSE_KEYS = {"seed", "max_examples", "assignments"}
 _LATE_KEYS = {"penalty_per_day", "grace_period_minutes", "max_penalty", "due"}
 _VISIBILITY_KEYS = {"visible_tests", "hidden_tests", "show_hidden_inputs", "stdout_visibility"}
 _ASSIGNMENT_KEYS = {"points", "due", "max_examples", "tests"}
@@ -225,6 +228,16 @@ class _Reader:
             self.fail(key, f"expected one of {', '.join(choices)}", value)
         return value
 
+    def names(self, key: str) -> tuple[str, ...] | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if (not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value)
+                or len(set(value)) != len(value)):
+            self.fail(key, "expected a non-empty list of distinct assignment ids, like [\"backprop\", \"iou\"]",
+                      value)
+        return tuple(value)
+
     def datetime(self, key: str) -> _dt.datetime | None:
         value = self.data.get(key)
         if value is None:
@@ -266,6 +279,7 @@ def parse_config(data: Mapping[str, Any], source: str = CONFIG_FILE) -> CourseCo
     return CourseConfig(
         seed=_or(seed, DEFAULT_SEED),
         max_examples=course.integer("max_examples", minimum=1),
+        selected=course.names("assignments"),
         late_policy=late_policy,
         visible_tests=_or(vis.choice("visible_tests", PLATFORM_VISIBILITIES), "visible"),
         hidden_tests=_or(vis.choice("hidden_tests", PLATFORM_VISIBILITIES), "hidden"),
@@ -329,6 +343,8 @@ def to_toml(config: CourseConfig, *, keep_test: Any = None) -> str:
     lines += ["[course]", f"seed = {config.seed}"]
     if config.max_examples is not None:
         lines.append(f"max_examples = {config.max_examples}")
+    if config.selected is not None:
+        lines.append(f"assignments = {json.dumps(list(config.selected))}")
     late = config.late_policy
     lines += ["", "[late_policy]", f"penalty_per_day = {late.penalty_per_day!r}",
               f"grace_period_minutes = {late.grace_period_minutes!r}", f"max_penalty = {late.max_penalty!r}"]

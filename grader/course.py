@@ -28,12 +28,21 @@ class Course:
     has_reference: bool
     seed: int = 20261123
     config: CourseConfig = field(default_factory=CourseConfig)  # course.toml (platforms read it)
+    # Every assignment of assignments/, the selected ones included: ``--only`` picks from these,
+    # so an instructor can try an assignment before adding it to [course] assignments.
+    offered: tuple[AssignmentSpec, ...] = ()
+
+    def pick(self, only: tuple[str, ...] | list[str] = ()) -> tuple[AssignmentSpec, ...]:
+        """The assignments to grade: the course's selection, or ``only`` (from every one offered)."""
+        if not only:
+            return self.assignments
+        return tuple(a for a in (self.offered or self.assignments) if a.id in only)
 
     def get(self, assignment_id: str) -> AssignmentSpec:
-        for a in self.assignments:
+        for a in self.assignments + self.offered:
             if a.id == assignment_id:
                 return a
-        known = ", ".join(a.id for a in self.assignments)
+        known = ", ".join(a.id for a in self.offered or self.assignments)
         raise CourseError(f"no assignment {assignment_id!r} in {self.root} (known: {known})")
 
 
@@ -115,5 +124,14 @@ def load_course(root: str | os.PathLike[str] | None = None, *, include_hidden: b
         raise CourseError(f"{course_root / 'assignments'}: no assignment has a suite.py")
     config = load_course_config(course_root)
     folders = tuple(p.name for p in (course_root / "assignments").iterdir() if p.is_dir())
-    specs = config.apply(tuple(specs), has_hidden=has_reference, folders=folders)
-    return Course(root=course_root, assignments=specs, has_reference=has_reference, seed=config.seed, config=config)
+    offered = config.apply(tuple(specs), has_hidden=has_reference, folders=folders)
+    selected = offered
+    if config.selected is not None:
+        by_id = {s.id: s for s in offered}
+        unknown = [a for a in config.selected if a not in by_id]
+        if unknown:
+            raise CourseError(f"{config.source}: [course] assignments: no assignment {unknown[0]!r} in "
+                              f"{course_root / 'assignments'} (offered: {', '.join(sorted(by_id))})")
+        selected = tuple(by_id[a] for a in config.selected)
+    return Course(root=course_root, assignments=selected, has_reference=has_reference, seed=config.seed,
+                  config=config, offered=offered)

@@ -60,6 +60,10 @@ def test_a_course_without_course_toml_gets_the_defaults(tmp_path):
     ("[visibility]\nshow_hidden_inputs = 1\n", "course.toml: [visibility] show_hidden_inputs: expected true or false"),
     ("[grading]\nx = 1\n", "course.toml: top level grading: unknown key"),
     ("assignments = 3\n", "course.toml: assignments: expected a table"),
+    ('[course]\nassignments = "iou"\n', 'course.toml: [course] assignments: expected a non-empty list of '
+                                        'distinct assignment ids, like ["backprop", "iou"], got "iou"'),
+    ('[course]\nassignments = ["iou", "iou"]\n', "[course] assignments: expected a non-empty list"),
+    ("[course]\nassignments = []\n", "[course] assignments: expected a non-empty list"),
 ])
 def test_errors_name_the_file_the_key_and_the_expectation(tmp_path, text, message):
     path = tmp_path / "course.toml"
@@ -140,3 +144,28 @@ def to_json(name: str) -> str:
     import json
 
     return json.dumps(name)
+
+
+def test_the_course_selects_a_subset_and_only_picks_from_every_offered(tmp_path):
+    ids = ("backprop", "iou", "lstm")
+    copy_course(tmp_path, ids, '[course]\nassignments = ["lstm", "iou"]\n')
+    course = load_course(tmp_path)
+    assert [a.id for a in course.assignments] == ["lstm", "iou"]  # the course's order
+    assert sorted(a.id for a in course.offered) == sorted(ids)
+    assert [a.id for a in course.pick()] == ["lstm", "iou"]
+    assert [a.id for a in course.pick(("backprop",))] == ["backprop"]  # offered, not selected
+    assert course.get("backprop").id == "backprop"
+    assert 'assignments = ["lstm", "iou"]' in to_toml(course.config)
+    assert parse_config({"course": {"assignments": ["lstm", "iou"]}}).selected == ("lstm", "iou")
+    (tmp_path / "course.toml").write_text('[course]\nassignments = ["iou", "nope"]\n')
+    with pytest.raises(CourseError, match=r"course.toml: \[course\] assignments: no assignment 'nope' in .*"
+                                          r"\(offered: backprop, iou, lstm\)"):
+        load_course(tmp_path)
+
+
+def test_the_bundled_course_uses_the_eight_of_spec_and_offers_every_folder():
+    course = load_course(ROOT)
+    assert [a.id for a in course.assignments] == ["backprop", "beam_search", "conv_shapes", "elbo", "gan_loss",
+                                                  "init_variance", "iou", "lstm"]
+    assert {a.id for a in course.offered} == {p.name for p in (ROOT / "assignments").iterdir()
+                                              if (p / "suite.py").is_file()}

@@ -63,7 +63,7 @@ def suite_fingerprints(course: Course, options: GradeOptions) -> dict[str, str]:
     engine = _engine_digest()
     chosen = {k: v for k, v in asdict(options).items() if k in _GRADE_OPTIONS}
     out = {}
-    for spec in course.assignments:
+    for spec in course.offered or course.assignments:
         digest = hashlib.sha256(engine.encode())
         digest.update(json.dumps({"seed": course.seed, "options": chosen, "spec": _spec_data(spec)},
                                  sort_keys=True, default=str).encode())

@@ -161,10 +161,11 @@ def run_batch(root: str | Path, out_dir: str | Path, course: Course, options: Ba
     out.mkdir(parents=True, exist_ok=True)
     entries = discover(Path(root), out / "extracted")
     grade = options.grade
-    specs = [a for a in course.assignments if not grade.only or a.id in grade.only]
+    specs = list(course.pick(grade.only))
     prints = suite_fingerprints(course, grade)
     version = suite_version(course, grade)
     files = [a.student_file for a in course.assignments]
+    files += [a.student_file for a in specs if a.student_file not in files]  # --only beyond the selection
     skipped = reused = 0
     tasks: list[dict[str, Any]] = []
     pending: dict[str, _Pending] = {}
@@ -301,7 +302,7 @@ def _dry_run(root: str | Path, out: Path, course: Course, options: BatchOptions,
     import tempfile
 
     grade = options.grade
-    specs = [a for a in course.assignments if not grade.only or a.id in grade.only]
+    specs = list(course.pick(grade.only))
     prints = suite_fingerprints(course, grade)
     planned: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="grader-dry-run-") as scratch:

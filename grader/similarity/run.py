@@ -21,7 +21,7 @@ def run_similarity(root: str | Path, out_dir: str | Path, course: Course, *, onl
     """Compare every entry of ``root`` (as ``grader batch`` reads it) for every assignment of
     ``course`` (or those in ``only``), and write ``similarity.csv`` and ``similarity.html`` under
     ``out_dir``. Settings default to the course's ``[similarity]`` table."""
-    specs = [s for s in course.assignments if not only or s.id in only]
+    specs = list(course.pick(only or ()))
     settings = settings or course.config.similarity
     with tempfile.TemporaryDirectory(prefix="grader-similarity-") as scratch:
         entries = [e for e in discover(Path(root), Path(scratch)) if not e.problem]
