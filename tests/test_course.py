@@ -43,3 +43,19 @@ def test_stubs_score_zero_quietly(course, tmp_path):
         for t in assignment.tests:
             assert t.status == "failed" and not t.is_implemented, (assignment.id, t.name, t.message)
             assert t.counterexample == "" and t.traceback == ""
+
+
+def test_a_hidden_suite_reuses_its_visible_suite_without_counting_its_tests_twice(tmp_path):
+    from grader.course import load_course
+
+    for folder in ("assignments", "reference"):
+        shutil.copytree(ROOT / folder / "lstm", tmp_path / folder / "lstm")
+    hidden = tmp_path / "reference" / "lstm" / "suite.py"
+    hidden.write_text(hidden.read_text().replace(
+        'suite = Suite("lstm")',
+        'suite = Suite("lstm")\nfrom grader.spec import visible_suite_of\nvisible = visible_suite_of(__file__)\n'
+        'assert visible.suite is not suite and visible.suite.id == "lstm"\n'))
+    plain = load_course(ROOT).get("lstm")
+    for _ in range(2):  # loading the course again reloads both, once each
+        spec = load_course(tmp_path).get("lstm")
+        assert [t.name for t in spec.tests] == [t.name for t in plain.tests]

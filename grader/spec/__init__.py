@@ -14,6 +14,6 @@ Visibility follows from where a test is declared, so it cannot drift from what s
 from __future__ import annotations
 
 from grader.spec.model import AssignmentSpec, TestSpec, Visibility
-from grader.spec.suite import Suite, reference_beside
+from grader.spec.suite import Suite, reference_beside, visible_suite_of
 
-__all__ = ["AssignmentSpec", "Suite", "TestSpec", "Visibility", "reference_beside"]
+__all__ = ["AssignmentSpec", "Suite", "TestSpec", "Visibility", "reference_beside", "visible_suite_of"]

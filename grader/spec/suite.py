@@ -124,3 +124,27 @@ def reference_beside(suite_file: str, student_file: str) -> ModuleType:
     spec.loader.exec_module(module)
     _references[name] = CachedReference(module)
     return _references[name]  # type: ignore[return-value]
+
+
+def visible_suite_of(hidden_suite_file: str) -> ModuleType:
+    """The visible suite module of the assignment whose hidden suite is ``hidden_suite_file``
+    (``reference/<id>/suite.py`` -> ``assignments/<id>/suite.py``), so the hidden suite reuses
+    its oracles and strategies instead of copying them: it adds tests, not copies.
+
+    The module is the one the course loads (same private name), imported once; its ``suite``
+    stays the visible suite, so nothing it registers is counted twice."""
+    hidden = Path(hidden_suite_file).resolve()
+    path = hidden.parent.parent.parent / "assignments" / hidden.parent.name / "suite.py"
+    if not path.is_file():
+        raise SuiteError(f"{hidden_suite_file}: no visible suite at {path}")
+    name = f"_grader_suite_visible_{path.parent.name}"
+    module = sys.modules.get(name)
+    if module is not None and Path(getattr(module, "__file__", "") or "").resolve() == path:
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SuiteError(f"cannot import visible suite {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
