@@ -9,6 +9,10 @@ sandbox workers come from the same server. Each hands back its result as grade-J
 Batch grading parallelises across submissions instead and grades each one's assignments in
 turn (``jobs=1``). Where a grading process fails (killed, out of memory, a grader bug), that
 assignment is graded again here, so parallelism never costs a result.
+
+This module knows how to run assignments side by side, not how to grade one: the caller
+(:func:`grader.grading.grade_submission`) passes its grading function in, so the two modules
+do not import each other.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from grader.grading import GradeOptions
     from grader.results import AssignmentResult
     from grader.spec.model import AssignmentSpec
+
+# Grades one assignment: (spec, its student file) -> its result. Runs in the forked process.
+GradeOne = Callable[["AssignmentSpec", "Path | None"], "AssignmentResult"]
 
 # Set in the parent just before the pool forks; the children read it (fork copies memory).
 _job: dict[str, Any] = {}
@@ -81,20 +87,17 @@ def _grade_one(index: int) -> dict[str, Any]:
     _share_the_parents_fork_server()
 
     from grader.formats.grade_json import assignment_to_dict
-    from grader.grading import grade_assignment
 
     torch.set_num_threads(1)
     spec, file = _job["specs"][index], _job["files"][index]
-    result = grade_assignment(spec, file, seed=_job["seed"], options=_job["options"], deadline=_job["deadline"])
-    return assignment_to_dict(result)
+    return assignment_to_dict(_job["grade_one"](spec, file))
 
 
-def grade_in_parallel(specs: list[AssignmentSpec], files: list[Path | None], *, seed: int, options: GradeOptions,
-                      deadline: float, jobs: int,
+def grade_in_parallel(specs: list[AssignmentSpec], files: list[Path | None], grade_one: GradeOne, *, jobs: int,
                       progress: Callable[[str, str], None] | None = None) -> tuple[AssignmentResult, ...]:
-    """Grade ``specs`` (with their student ``files``) in ``jobs`` forked processes, in order."""
+    """Grade ``specs`` (with their student ``files``) with ``grade_one`` in ``jobs`` forked
+    processes; results in order."""
     from grader.formats.grade_json import assignment_from_dict
-    from grader.grading import grade_assignment
     from grader.sandbox.process import fork_context
 
     # Start the fork server before forking, so that every grading process shares it.
@@ -102,7 +105,7 @@ def grade_in_parallel(specs: list[AssignmentSpec], files: list[Path | None], *, 
     from multiprocessing import forkserver
 
     forkserver.ensure_running()
-    _job.update(specs=specs, files=files, seed=seed, options=options, deadline=deadline)
+    _job.update(specs=specs, files=files, grade_one=grade_one)
     results: dict[int, AssignmentResult] = {}
 
     def done(i: int, result: AssignmentResult) -> None:
@@ -127,5 +130,5 @@ def grade_in_parallel(specs: list[AssignmentSpec], files: list[Path | None], *, 
         _job.clear()
     for i in range(len(specs)):
         if i not in results:
-            done(i, grade_assignment(specs[i], files[i], seed=seed, options=options, deadline=deadline))
+            done(i, grade_one(specs[i], files[i]))
     return tuple(results[i] for i in range(len(specs)))

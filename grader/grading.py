@@ -203,9 +203,11 @@ def grade_submission(path: str | Path, course: Course, options: GradeOptions | N
     submitted = [spec for spec in specs if files[spec.student_file] is not None]
     jobs = usable_jobs(options.jobs, len(submitted))
     if jobs > 1:
+        def grade_one(spec: AssignmentSpec, file: Path | None) -> AssignmentResult:
+            return grade_assignment(spec, file, seed=course.seed, options=options, deadline=deadline)
+
         parallel = dict(zip((s.id for s in submitted), grade_in_parallel(
-            submitted, [files[s.student_file] for s in submitted], seed=course.seed, options=options,
-            deadline=deadline, jobs=jobs, progress=progress)))
+            submitted, [files[s.student_file] for s in submitted], grade_one, jobs=jobs, progress=progress)))
     else:
         parallel = {}
     results = tuple(
