@@ -80,7 +80,9 @@ def _import_failure(spec: AssignmentSpec, reply: Reply, file: str, import_timeou
         return not_graded(spec, status="error", test_status="timeout", file=file,
                           message=f"importing {spec.student_file} took longer than {import_timeout_s:g} s")
     if reply.kind == "raised" and reply.error is not None:
-        return not_graded(spec, status="error", test_status="error", file=file, message=reply.error.message)
+        failed = not_graded(spec, status="error", test_status="error", file=file, message=reply.error.message)
+        # Where the import failed (the student's frames only); a notebook's names the cell.
+        return replace(failed, tests=tuple(replace(t, traceback=reply.error.traceback) for t in failed.tests))
     return not_graded(spec, status="error", test_status="error", file=file,
                       message=f"importing {spec.student_file} failed: {reply.message}")
 
