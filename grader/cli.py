@@ -114,6 +114,26 @@ def demo(out_dir: str, course_dir: str | None) -> None:
     run_demo(Path(out_dir), course_dir, _console())
 
 
+@cli.command("new")
+@click.argument("assignment_id", metavar="ID")
+@click.option("--course", "course_dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Course folder to write into (assignments/ and reference/ are made there).")
+def new(assignment_id: str, course_dir: str) -> None:
+    """Scaffold assignments/ID/ and reference/ID/ (stub, handout, suites, fixtures), graded at once."""
+    from grader.scaffold import scaffold
+
+    root = Path(course_dir).resolve()
+    written = scaffold(root, assignment_id)
+    console = _console()
+    for path in written:
+        console.print(Text(f"wrote {path.relative_to(root)}"))
+    console.print(Text(
+        f"\nNext: grader grade reference/{assignment_id} --only {assignment_id}   (full marks)\n"
+        f"      grader grade assignments/{assignment_id} --only {assignment_id}   (the stub: 0)\n"
+        f"Then write the functions, the handout and the suites (docs/authoring.md); where course.toml "
+        f"lists [course] assignments, add {assignment_id!r} there to grade it with the others."))
+
+
 def _grade_with_progress(submission: str, course, options: GradeOptions):  # type: ignore[no-untyped-def]
     """Grade, with a transient progress bar on stderr when it is a terminal."""
     from grader.report.progress import grading_progress
