@@ -26,6 +26,9 @@ the file may say (the bundled ``course.toml`` documents each key with an example
 | ``[similarity]``                   | ``threshold``        | score from which a pair is flagged, in [0, 1]  |
 |                                    | ``min_tokens``       | tokens of its own a submission needs to be paired |
 |                                    | ``common_share``     | share of the class beyond which code is common |
+| ``[notebooks]``                    | ``skip_tag``         | cells with this tag are not graded             |
+|                                    | ``max_mb``           | a larger notebook is a graded ``error``        |
+| ``[notebooks.files]``              | ``"<name>.ipynb"``   | the assignment ids that notebook holds         |
 
 Errors name the file, the key and what was expected, e.g.
 ``course.toml: [assignments.iou] points: expected a number >= 0, got "ten"``.
@@ -43,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import CourseError
+from grader.notebooks.preparing import NotebookSettings
 from grader.spec.model import AssignmentSpec
 
 if sys.version_info >= (3, 11):
@@ -117,6 +121,7 @@ class CourseConfig:
     stdout_visibility: str = "hidden"
     assignments: Mapping[str, AssignmentConfig] = field(default_factory=dict)
     similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
+    notebooks: NotebookSettings = field(default_factory=NotebookSettings)
     source: str = ""  # the file it came from, for error messages
 
     def visibility(self, assignment_id: str, test_name: str, suite_visibility: str) -> str:
@@ -143,6 +148,11 @@ class CourseConfig:
             if assignment_id not in by_id and assignment_id not in folders:
                 raise CourseError(f"{self.source}: [assignments.{assignment_id}]: no such assignment "
                                   f"(known: {', '.join(sorted(by_id))})")
+        for notebook, ids in self.notebooks.files:
+            for assignment_id in ids:
+                if assignment_id not in by_id and assignment_id not in folders:
+                    raise CourseError(f"{self.source}: [notebooks.files] {json.dumps(notebook)}: no such assignment "
+                                      f"{json.dumps(assignment_id)} (known: {', '.join(sorted(by_id))})")
         out = []
         for spec in specs:
             conf = self.assignments.get(spec.id)
@@ -177,7 +187,8 @@ _VISIBILITY_KEYS = {"visible_tests", "hidden_tests", "show_hidden_inputs", "stdo
 _ASSIGNMENT_KEYS = {"points", "due", "max_examples", "tests"}
 _TEST_KEYS = {"points", "visibility", "max_examples"}
 _SIMILARITY_KEYS = {"threshold", "min_tokens", "common_share"}
-_TOP_KEYS = {"course", "late_policy", "visibility", "assignments", "similarity"}
+_NOTEBOOK_KEYS = {"files", "skip_tag", "max_mb"}
+_TOP_KEYS = {"course", "late_policy", "visibility", "assignments", "similarity", "notebooks"}
 
 
 class _Reader:
@@ -287,6 +298,7 @@ def parse_config(data: Mapping[str, Any], source: str = CONFIG_FILE) -> CourseCo
         stdout_visibility=_or(vis.choice("stdout_visibility", PLATFORM_VISIBILITIES), "hidden"),
         assignments=assignments,
         similarity=_parse_similarity(source, data.get("similarity", {})),
+        notebooks=_parse_notebooks(source, data.get("notebooks", {})),
         source=source,
     )
 
@@ -297,6 +309,43 @@ def _parse_similarity(source: str, table: Any) -> SimilarityConfig:
     return SimilarityConfig(threshold=_or(reader.number("threshold", maximum=1.0), defaults.threshold),
                             min_tokens=_or(reader.integer("min_tokens", minimum=1), defaults.min_tokens),
                             common_share=_or(reader.number("common_share", maximum=1.0), defaults.common_share))
+
+
+def _parse_notebooks(source: str, table: Any) -> NotebookSettings:
+    reader = _Reader(source, "notebooks", table, _NOTEBOOK_KEYS)
+    defaults = NotebookSettings()
+    skip_tag = table.get("skip_tag")
+    if skip_tag is not None and (not isinstance(skip_tag, str) or not skip_tag.strip()
+                                 or skip_tag != skip_tag.strip()):
+        reader.fail("skip_tag", 'expected a cell tag (a non-empty string without surrounding spaces), '
+                                'like "skip-grading"', skip_tag)
+    max_mb = table.get("max_mb")
+    if max_mb is not None and not (isinstance(max_mb, (int, float)) and not isinstance(max_mb, bool)
+                                   and math.isfinite(max_mb) and max_mb > 0):
+        reader.fail("max_mb", "expected a number of megabytes > 0", max_mb)
+    files_data = table.get("files", {})
+    if not isinstance(files_data, dict):
+        reader.fail("files", 'expected a table of notebook names to assignment ids, like '
+                             '"homework.ipynb" = ["backprop", "iou"]', files_data)
+    files: list[tuple[str, tuple[str, ...]]] = []
+    owner: dict[str, str] = {}
+    for name, ids in files_data.items():
+        key = json.dumps(name)
+        if not name.endswith(".ipynb") or "/" in name or "\\" in name or name == ".ipynb":
+            reader.fail(f"files.{key}", "expected a notebook file name ending in .ipynb (no folder: it is "
+                                        "looked for where the assignment files are)", None)
+        if (not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids)
+                or len(set(ids)) != len(ids)):
+            reader.fail(f"files.{key}", 'expected a non-empty list of distinct assignment ids, like ["backprop", '
+                                        '"iou"]', ids)
+        for assignment_id in ids:
+            if assignment_id in owner:
+                reader.fail(f"files.{key}", f"assignment {json.dumps(assignment_id)} is already in "
+                                            f"{json.dumps(owner[assignment_id])}", None)
+            owner[assignment_id] = name
+        files.append((name, tuple(ids)))
+    return NotebookSettings(files=tuple(files), skip_tag=_or(skip_tag, defaults.skip_tag),
+                            max_mb=float(_or(max_mb, defaults.max_mb)))
 
 
 def _parse_assignment(source: str, assignment_id: str, table: Any) -> AssignmentConfig:
@@ -354,6 +403,12 @@ def to_toml(config: CourseConfig, *, keep_test: Any = None) -> str:
               f'hidden_tests = "{config.hidden_tests}"',
               f"show_hidden_inputs = {'true' if config.show_hidden_inputs else 'false'}",
               f'stdout_visibility = "{config.stdout_visibility}"']
+    notebooks = config.notebooks
+    if notebooks != NotebookSettings():
+        lines += ["", "[notebooks]", f"skip_tag = {json.dumps(notebooks.skip_tag)}", f"max_mb = {notebooks.max_mb!r}"]
+        if notebooks.files:
+            lines += ["", "[notebooks.files]"]
+            lines += [f"{json.dumps(name)} = {json.dumps(list(ids))}" for name, ids in notebooks.files]
     for assignment_id, conf in config.assignments.items():
         lines += ["", f"[assignments.{assignment_id}]"]
         if conf.points is not None:

@@ -96,13 +96,47 @@ def prepare_notebook(path: str | Path, module_file: str, settings: NotebookSetti
     return PreparedNotebook(path, module, extraction)
 
 
+def _failed_at(prepared: PreparedNotebook, traceback: str) -> str:
+    """Where the last of the notebook's frames in ``traceback`` is, as cells: `` (cell 3 (`x = 1/0`), line 2)``."""
+    lines = re.findall(r'File "' + re.escape(str(prepared.module)) + r'", line (\d+)', traceback)
+    where = prepared.extraction.where(int(lines[-1])) if lines else None
+    return f" (in {describe(where)})" if where else ""
+
+
+def _defined_at(prepared: PreparedNotebook, message: str) -> str:
+    """Where the functions a violation's message names are defined: `` [linear_backward: cell 4 (...)]``."""
+    definitions = prepared.extraction.definitions()
+    named = [name for name in dict.fromkeys(re.findall(r"\b\w+\b", message)) if name in definitions]
+    if not named:
+        return ""
+    places = "; ".join(f"{name}: cell {definitions[name].cell} (`{definitions[name].first_line}`)"
+                       for name in named[:3])
+    return f" [{places}]"
+
+
 def translate_result(prepared: PreparedNotebook, result: AssignmentResult) -> AssignmentResult:
-    """The result of grading the generated module, as the notebook's: its file, its cells."""
+    """The result of grading the generated module, as the notebook's: its file, its cells.
+
+    An import that raised says in which cell and line; a violation says where the functions
+    it names are defined."""
     t = prepared.translate
+    message = result.message
+    tests = result.tests
+    if result.status == "error" and not result.grader_error:
+        raw_tracebacks = [test.traceback for test in tests if test.traceback]
+        failed_at = _failed_at(prepared, raw_tracebacks[0]) if raw_tracebacks else ""
+        if failed_at:
+            message += failed_at
+            tests = tuple(replace(test, message=test.message + failed_at) if test.message == result.message
+                          else test for test in tests)
+        if any(test.status == "violation" for test in tests):
+            message += _defined_at(prepared, message)
+    tests = tuple(replace(test, message=test.message + _defined_at(prepared, test.message))
+                  if test.status == "violation" else test for test in tests)
     tests = tuple(replace(test, message=t(test.message), counterexample=t(test.counterexample),
                           traceback=t(test.traceback), hint=t(test.hint), stdout=t(test.stdout))
-                  for test in result.tests)
-    return replace(result, tests=tests, message=t(result.message), file=str(prepared.notebook),
+                  for test in tests)
+    return replace(result, tests=tests, message=t(message), file=str(prepared.notebook),
                    notes=tuple(result.notes) + prepared.notes)
 
 
