@@ -1,7 +1,8 @@
 """From a notebook's code cells to one Python module, and a map back to the cells.
 
 Code cells go into the module in order. IPython magics and shell lines (``%``, ``!``, a
-``%%`` cell magic) are dropped, never run, with a note for the report; a cell tagged with the
+``%%`` cell magic) are dropped, never run, with a note for the report (the body of ``%%time``,
+``%%timeit`` and ``%%capture``, Python that Jupyter runs, is kept); a cell tagged with the
 course's skip tag (``skip-grading``) is left out whole, so plots and training loops stay in
 the notebook without running at grading time. Each generated line remembers its cell and
 its line in that cell, so errors can point at what the student sees.
@@ -88,7 +89,16 @@ def _first_line(text: str, *, limit: int = 40) -> str:
 
 _FUTURE = re.compile(r"^from\s+__future__\s+import\s+\(?\s*([\w\s,]+?)\s*\)?\s*(?:#.*)?$")
 _HELP = re.compile(r"^\s*(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
+# Cell magics whose body is Python that Jupyter runs (timed or with its output captured): the
+# magic line is dropped and the body kept. Any other (%%bash, %%writefile, %%html) is left out.
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture"})
 _DISPLAY_STAND_IN = "def display(*objects, **options): return None  # IPython's display(), absent when graded"
+
+
+def _cell_magic(lines: list[str]) -> str:
+    """The name of the cell magic the cell starts with (``%%bash`` -> ``bash``), or ""."""
+    first = next((line.strip() for line in lines if line.strip()), "")
+    return first[2:].split(maxsplit=1)[0] if first.startswith("%%") and len(first) > 2 else ""
 
 
 def _is_magic(line: str) -> bool:
@@ -138,7 +148,8 @@ def extract(notebook: Any, *, skip_tag: str = DEFAULT_SKIP_TAG) -> Extraction:
             notes.append(f"cell {number} (`{first}`) is tagged {clean_text(skip_tag, limit=40)}: not run")
             continue
         lines = text.splitlines()
-        if lines and lines[0].lstrip().startswith("%%"):
+        cell_magic = _cell_magic(lines)
+        if cell_magic and cell_magic not in _PYTHON_CELL_MAGICS:
             notes.append(f"cell {number} (`{first}`) is a cell magic: not run")
             continue
         # A cell that parses as Python has no magic (a line starting with % continues an

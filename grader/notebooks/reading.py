@@ -8,6 +8,7 @@ of the file (not JSON, not a notebook, an old nbformat, too large, no code) is a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,16 @@ def read_notebook(path: str | Path, *, max_mb: float = DEFAULT_MAX_MB) -> Any:
     if not text.strip():
         raise NotebookError(f"{name} is empty (0 cells): save the notebook in Jupyter and submit it again")
     try:
-        raw = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises JSON, reader and validation errors alike
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise NotebookError(f"{name} is not a Jupyter notebook (not valid notebook JSON: "
-                            f"{clean_text(exc, limit=200)})") from exc
+                            f"{clean_text(exc, limit=200)}); was it saved completely?") from exc
+    if not isinstance(data, dict) or not ({"cells", "worksheets"} & set(data)):
+        raise NotebookError(f"{name} is not a Jupyter notebook (JSON without notebook cells)")
+    try:
+        raw = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises reader and validation errors alike
+        raise NotebookError(f"{name} is not a valid Jupyter notebook ({clean_text(exc, limit=200)})") from exc
     major = raw.get("nbformat") if isinstance(raw, dict) else None
     if major != 4:
         raise NotebookError(f"{name} is in notebook format {clean_text(major, limit=20)}; the grader reads "
