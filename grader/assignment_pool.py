@@ -52,6 +52,11 @@ def usable_jobs(requested: int, n_assignments: int) -> int:
 
     if not hasattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid"):
         return 1  # another Python's multiprocessing: see _share_the_parents_fork_server
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        # A CUDA context does not survive fork: a forked grading process could not run its
+        # oracles on the GPU (the workers are safe: they come from the CUDA-free fork server).
+        return 1
     return max(1, min(requested, n_assignments))
 
 

@@ -117,6 +117,7 @@ def load_course(root: str | os.PathLike[str] | None = None, *, include_hidden: b
             functions=visible.functions,
             title=visible.title or visible.id,
             forbidden_calls=visible.forbidden_calls,
+            meta_safe=visible.meta_safe,
             tests=tuple(tests),
             public_dir=str(folder.resolve()),
         ))

@@ -23,6 +23,7 @@ from grader.checks.student import CallLog, Student
 from grader.course import Course
 from grader.notebooks import NotebookSettings, grade_notebook
 from grader.results import AssignmentResult, SubmissionResult
+from grader.sandbox import cuda
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import Reply, Worker
 from grader.sandbox.protections import sandbox_warnings
@@ -179,7 +180,9 @@ def _run_one(spec: AssignmentSpec, test: TestSpec, worker: Worker, *, seed: int,
                            f"every test that calls {', '.join(charged)} scores 0, the other functions are graded")
     budget = min(test.timeout_s or options.test_timeout_s, deadline - now)
     log = CallLog(deadline=now + budget)
-    student = Student(worker, spec.functions, log)
+    # On the CPU, meta-safe functions are also checked on the meta device; on a GPU the real
+    # device shows the same bugs (grader.checks.device).
+    student = Student(worker, spec.functions, log, meta_safe=spec.meta_safe if options.device == "cpu" else ())
     return run_test(test, student, log, module_name=Path(spec.student_file).stem,
                     seed_value=seed_for_test(seed, test), device=options.device, max_examples=options.max_examples)
 
@@ -188,6 +191,7 @@ def grade_submission(path: str | Path, course: Course, options: GradeOptions | N
                      submission_id: str | None = None, progress: ProgressFn | None = None) -> SubmissionResult:
     """Grade every selected assignment of the submission at ``path``."""
     options = options or GradeOptions()
+    cuda.require(options.device)  # a missing GPU stops grading; TF32 off for the oracles too
     # One intra-op thread: the oracles work on tiny tensors, where a thread pool only adds
     # contention, and batch grading runs one grading process per core already.
     torch.set_num_threads(1)

@@ -27,6 +27,19 @@ suite = Suite(
         "mlp_forward",
         "mlp_loss_and_grads",
     ),
+    # Shapes alone decide what each function computes: all of them are checked for device
+    # discipline on the meta device when grading on the CPU (grader.checks.device).
+    meta_safe=(
+        "linear_forward",
+        "linear_backward",
+        "relu_forward",
+        "relu_backward",
+        "sigmoid_backward",
+        "tanh_backward",
+        "softmax_cross_entropy",
+        "mlp_forward",
+        "mlp_loss_and_grads",
+    ),
     # Everything that computes a gradient for you. The worker wraps these names and reports a
     # call as a violation (vmap, functional_call and no_grad compute no gradient: allowed).
     forbidden_calls=(

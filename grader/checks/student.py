@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from grader.checks import device
+from grader.sandbox import cuda
 from grader.sandbox.process import Reply
 
 
@@ -47,6 +49,8 @@ class AbortTest(BaseException):
 
 class CallSink(Protocol):
     def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float) -> Reply: ...
+
+    # A sink that checks devices also takes ``op="meta"`` (grader.sandbox.process.Worker).
 
 
 @dataclass(frozen=True)
@@ -85,10 +89,15 @@ class CallLog:
 class Student:
     """Attribute access gives the student's functions; anything else is a suite bug."""
 
-    def __init__(self, sink: CallSink, functions: Iterable[str], log: CallLog) -> None:
+    def __init__(self, sink: CallSink, functions: Iterable[str], log: CallLog, *,
+                 meta_safe: Iterable[str] = ()) -> None:
         self._sink = sink
         self._functions = frozenset(functions)
         self._log = log
+        # Functions whose first call in this test is replayed on the meta device, and those
+        # done (grader.checks.device says why the check sits in every test).
+        self._meta_safe = frozenset(meta_safe)
+        self._meta_checked: set[str] = set()
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_") or name not in self._functions:
@@ -120,10 +129,37 @@ class Student:
             err = reply.error
             if "NotImplementedError" in err.type_names:
                 raise AbortTest("not_implemented", f"{fn} is not implemented yet")
+            if err.type_name == "WrongDevice":  # the worker found a result on another device
+                raise AbortTest("failed", device.wrong_device_message(err.message))
+            if cuda.is_fault(err.type_names, err.message):
+                stop = getattr(self._sink, "stop", None)
+                if stop is not None:
+                    stop()  # its context is poisoned: the next test starts a fresh worker
+                raise AbortTest("error", device.cuda_fault_message(fn, err.message), err.traceback)
             raise StudentRaised(fn, err.type_name, err.type_names, err.message, err.traceback)
         if reply.modified:
             raise ArgumentModified(
                 f"{fn} modified its arguments in place: {'; '.join(reply.modified)}. A function must never change "
                 "its arguments (SPEC §2): the caller's tensors are corrupted in a training loop. Work on a new "
                 "tensor instead (e.g. x = x - m rather than x -= m; torch.where(...) rather than x[mask] = 0).")
+        if fn in self._meta_safe and fn not in self._meta_checked:
+            self._meta_checked.add(fn)
+            self._check_on_meta(fn, args, kwargs)
         return reply.value
+
+    def _check_on_meta(self, fn: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Run ``fn`` once more on the meta device; a device bug ends the test as failed."""
+        remaining = self._log.remaining_s()
+        if remaining <= 0:
+            return
+        reply = self._sink.call(fn, list(args), dict(kwargs), remaining, op="meta")  # type: ignore[call-arg]
+        if reply.violations:
+            names = ", ".join(sorted(set(reply.violations)))
+            raise AbortTest("violation", f"{fn} called {names}, which this assignment forbids")
+        if reply.kind == "timeout":
+            raise AbortTest("timeout", f"{fn} did not return in time when run on the meta device ({reply.message})")
+        if reply.kind in ("crashed", "garbled"):
+            raise AbortTest("error", f"{fn} crashed when run on the meta device: {reply.message}")
+        message = device.judge_meta_run(fn, reply.value) if reply.kind == "value" else None
+        if message:
+            raise AbortTest("failed", message)

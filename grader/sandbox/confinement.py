@@ -175,7 +175,8 @@ def confine(config: dict[str, Any], *, namespaced: bool, uid_seed: int, keep_fd:
 
     fresh_proc = namespaced and not report["private_mounts"].startswith("mount failed")
     report.update(_landlock(allowed, scratch, config, fresh_proc=fresh_proc))
-    report["rlimits"] = apply_rlimits(limits)
+    # With CUDA the address space is limited after the context exists (grader.sandbox.cuda).
+    report["rlimits"] = apply_rlimits(limits, address_space=not str(config.get("device", "cpu")).startswith("cuda"))
     os.chdir(scratch)
     os.umask(0o077)
     report["closed_fds"] = _close_inherited_fds(keep_fd)

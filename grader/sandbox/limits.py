@@ -79,8 +79,11 @@ def _set(which: int, soft: int) -> bool:
         return False  # a platform without this limit keeps the others
 
 
-def apply_rlimits(limits: Limits) -> str:
-    """Set every limit this platform has; returns "" or why some are missing."""
+def apply_rlimits(limits: Limits, *, address_space: bool = True) -> str:
+    """Set every limit this platform has; returns "" or why some are missing.
+
+    ``address_space=False`` leaves RLIMIT_AS for :func:`limit_address_space`, once a CUDA
+    context exists (:mod:`grader.sandbox.cuda`)."""
     if resource is None:
         return "this platform has no resource limits (no `resource` module)"
     if hasattr(signal, "SIGXFSZ"):
@@ -96,11 +99,18 @@ def apply_rlimits(limits: Limits) -> str:
     ):
         if not hasattr(resource, which) or not _set(getattr(resource, which), value):
             missing.append(name)
-    base = _address_space_now()
-    memory_bytes = limits.memory_mb * 1024 * 1024
-    if not (base and hasattr(resource, "RLIMIT_AS") and _set(resource.RLIMIT_AS, base + memory_bytes)):
+    if address_space and not limit_address_space(limits):
         missing.append("memory")
     return f"could not set: {', '.join(missing)}" if missing else ""
+
+
+def limit_address_space(limits: Limits) -> bool:
+    """RLIMIT_AS at what this process holds now plus ``memory_mb``; False where it cannot."""
+    if resource is None:
+        return False
+    base = _address_space_now()
+    memory_bytes = limits.memory_mb * 1024 * 1024
+    return bool(base and hasattr(resource, "RLIMIT_AS") and _set(resource.RLIMIT_AS, base + memory_bytes))
 
 
 def redirect_stdio() -> None:

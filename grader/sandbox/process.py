@@ -29,7 +29,8 @@ from grader.sandbox.limits import Limits
 from grader.sandbox.source_scan import charged_references, describe_uses, forbidden_references
 from grader.untrusted import clean_name, clean_text
 
-_PRELOAD = ["torch", "numpy", "grader.sandbox.worker"]
+# torch._dynamo: the first meta-device operation imports it (grader.sandbox.meta.warm_up)
+_PRELOAD = ["torch", "numpy", "torch._dynamo", "grader.sandbox.worker"]
 _context: Any = None
 
 
@@ -268,13 +269,15 @@ class Worker:
             return Reply(kind="crashed", message=f"the worker could not be prepared: {message}")
         return None
 
-    def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float) -> Reply:
+    def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float, *, op: str = "call") -> Reply:
+        """``op="meta"``: run ``fn`` once more on torch's meta device; the reply's value is the
+        report of :func:`grader.sandbox.meta.run_on_meta` (the device check)."""
         # Not ``alive`` (a waitpid per call): a worker that died since its last answer shows
         # as a broken pipe or end of file below.
         if self._process is None or self._conn is None:
             return Reply(kind="crashed", message="the worker is not running")
         try:
-            frame = wire.encode({"op": "call", "fn": fn, "args": list(args), "kwargs": dict(kwargs)})
+            frame = wire.encode({"op": op, "fn": fn, "args": list(args), "kwargs": dict(kwargs)})
             self._conn.send_bytes(frame)
         except (OSError, ValueError) as exc:
             return self._dead(f"could not send the call: {exc}")

@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from grader.sandbox import arguments, confinement, namespaces, wire
+from grader.sandbox import arguments, confinement, cuda, meta, namespaces, wire
 
 
 class CappedText(io.TextIOBase):
@@ -159,12 +159,14 @@ def _worker(conn: Any, config: dict[str, Any], reasons: dict[str, str], *, names
     except OSError as exc:
         _send(conn, {"kind": "confined", "protections": {**reasons, "process": f"confinement failed: {exc}"}})
         return
+    cuda.prepare_worker(config, confined.report)  # --device cuda: its own context, TF32 off
     _send(conn, {"kind": "confined", "protections": {**reasons, **confined.report}})
     student_dir, student_path = confined.student_dir, confined.student_path
     paths = (student_dir, original_dir)
     out = CappedText(int(config.get("max_output_chars", 8000)))
     sys.stdout = sys.stderr = out  # type: ignore[assignment]
     violations: list[str] = []
+    meta.warm_up()  # before the tracers, which would break torch's lazy imports for meta
     _install_tracers(tuple(config.get("forbidden_calls", ())), violations)
 
     import torch
@@ -206,12 +208,17 @@ def _serve(conn: Any, module: Any, out: CappedText, violations: list[str], paths
         started = time.perf_counter()
         try:
             fn: Callable[..., Any] = getattr(module, name)
-            before = arguments.snapshot(fn, args, kwargs)
-            value = fn(*args, **kwargs)
-            reply: dict[str, Any] = {"kind": "value", "value": value}
-            modified = arguments.changes(before)
-            if modified:
-                reply["modified"] = modified
+            if request.get("op") == "meta":  # the device check on the meta device (grader.sandbox.meta)
+                reply: dict[str, Any] = {"kind": "value", "value": meta.run_on_meta(fn, args, kwargs, paths)}
+            else:
+                before = arguments.snapshot(fn, args, kwargs)
+                value = fn(*args, **kwargs)
+                wrong = meta.misplaced(value, device) if device and device != "cpu" else []
+                reply = {"kind": "value", "value": value} if not wrong else {
+                    "kind": "raised", "error": meta.wrong_device_error(name, wrong, device or "")}
+                modified = arguments.changes(before)
+                if modified:
+                    reply["modified"] = modified
         except BaseException as exc:  # the student's exception, whatever it is, is an answer
             reply = {"kind": "raised", "error": _error_info(exc, paths)}
         reply.update(stdout=out.take(), violations=violations[:], elapsed_s=time.perf_counter() - started)

@@ -48,6 +48,9 @@ class AssignmentSpec:
     forbidden_calls: tuple[str, ...] = ()
     tests: tuple[TestSpec, ...] = field(default_factory=tuple)
     public_dir: str = ""  # assignments/<id>: stub, handout, helper modules the worker may import
+    #: functions also run with their tensor inputs on torch's meta device when grading on the
+    #: CPU, to catch device bugs without a GPU (see :mod:`grader.checks.device`)
+    meta_safe: tuple[str, ...] = ()
 
     def test_points(self) -> dict[str, float]:
         """Each test's share of ``max_score``, in proportion to its weight.

@@ -19,6 +19,12 @@ Usage (``assignments/iou/suite.py``)::
 | ``max_examples``| how many drawn cases at most                                      | 40      |
 | ``timeout_s``   | wall-clock budget for the whole test (all its cases)              | course  |
 | ``hint``        | shown to the student when the test fails                          | None    |
+
+``Suite(..., meta_safe=("box_area", ...))`` names the functions whose device discipline is
+checked on a CPU-only machine: each test calling one also runs it once with its tensor inputs
+on torch's ``meta`` device (:mod:`grader.checks.device`). Only functions whose work follows
+from shapes, dtypes and devices qualify: value-dependent control flow (NMS, beam search), a
+``torch.Generator`` argument or plain-number inputs do not.
 """
 
 from __future__ import annotations
@@ -46,12 +52,17 @@ class Suite:
         functions: Iterable[str] = (),
         title: str = "",
         forbidden_calls: Iterable[str] = (),
+        meta_safe: Iterable[str] = (),
     ) -> None:
         self.id = id
         self.student_file = student_file
         self.functions = tuple(functions)
         self.title = title
         self.forbidden_calls = tuple(forbidden_calls)
+        self.meta_safe = tuple(meta_safe)
+        unknown = [f for f in self.meta_safe if f not in self.functions]
+        if unknown:
+            raise SuiteError(f"suite {id!r}: meta_safe names functions not in functions=: {unknown}")
         self.tests: list[TestSpec] = []
 
     def test(
