@@ -17,6 +17,8 @@ from grader.checks import strategies as gst
 from grader.checks.compare import Mismatch, assert_close, assert_equal, assert_raises, check
 from grader.spec import Suite
 
+# No function is meta-safe (grader.checks.device): decoding decides by log-probability values
+# (argmax, sorting, early stops), and step_fn takes CPU prefixes and returns Python floats.
 suite = Suite(
     "beam_search",
     student_file="beam_search.py",
