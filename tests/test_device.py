@@ -1,0 +1,277 @@
+"""Device discipline without a GPU: the meta-device run, its verdicts and messages, the
+wrong-device and CUDA-fault paths (the meta device standing in for a second device), and the
+choices that keep CUDA contexts out of forks."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from paths import ROOT
+
+from grader.checks.device import judge_meta_run, wrong_device_message
+from grader.checks.student import AbortTest, CallLog, Student
+from grader.sandbox import cuda
+from grader.sandbox.meta import misplaced, run_on_meta, wrong_device_error
+from grader.sandbox.process import Reply, Worker
+
+STUDENT = '''
+import numpy as np
+import torch
+
+def good(x, W, b):
+    return x @ W.T + b
+
+def zeros_mixed(x, W, b):
+    out = torch.zeros(x.shape[0], W.shape[0], dtype=x.dtype)
+    return out + x @ W.T
+
+def zeros_returned(x, W, b):
+    db = torch.zeros(W.shape[0], dtype=b.dtype)
+    db += b
+    return x @ W.T, db
+
+def moves_to_cpu(x, W, b):
+    return (x @ W.T + b).cpu()
+
+def numpy_round_trip(x, W, b):
+    return torch.from_numpy(np.maximum(x.numpy(), 0))
+
+def reads_item(x, W, b):
+    return x - float(x.max())
+
+def reads_tolist(x, W, b):
+    return torch.tensor(x.tolist(), dtype=x.dtype, device=x.device)
+
+def masked_sum(x, W, b):
+    return x[x > 0].sum()
+
+def python_scalar_tensor(x, W, b):
+    return x.sum() + torch.tensor(2.0, dtype=x.dtype)
+
+def buffer_written(x, W, b):
+    out = torch.empty(x.shape, dtype=x.dtype)
+    out[:] = x
+    return out
+
+def draws(x, generator):
+    return torch.randn(x.shape, generator=generator, device=x.device)
+'''
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("student")
+    (folder / "student.py").write_text(STUDENT)
+    spec = importlib.util.spec_from_file_location("_device_test_student", folder / "student.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, (str(folder), "/submissions/alice")
+
+
+def _args():
+    return [torch.randn(3, 4, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64),
+            torch.randn(2, dtype=torch.float64)]
+
+
+def _report(student, name, args=None):
+    module, paths = student
+    return run_on_meta(getattr(module, name), args if args is not None else _args(), {}, paths)
+
+
+@pytest.mark.parametrize("name", ["good", "reads_item", "reads_tolist", "masked_sum", "python_scalar_tensor"])
+def test_correct_code_and_what_meta_cannot_run_give_no_verdict(student, name):
+    report = _report(student, name)
+    assert judge_meta_run(name, report) is None, report
+
+
+@pytest.mark.parametrize("name, evidence, advice", [
+    ("zeros_mixed", "mixes a CPU tensor", "device=x.device"),
+    ("zeros_returned", "returned result[1] on cpu", "device=x.device"),
+    ("moves_to_cpu", "with .cpu()", "drop the .cpu()"),
+    ("numpy_round_trip", "converts a tensor to NumPy", "instead of NumPy"),
+    ("buffer_written", "writes its inputs' data into a tensor made on the CPU", "device=x.device"),
+])
+def test_device_bugs_fail_naming_function_line_and_fix(student, name, evidence, advice):
+    message = judge_meta_run(name, _report(student, name))
+    assert message is not None
+    assert message.startswith(name) and evidence in message and advice in message
+    assert "torch.zeros(n, device=x.device, dtype=x.dtype)" in message or "drop" in message or "NumPy" in message
+    assert "student.py line" in message  # the student's own line, under the submission's name
+    assert "meta device" in message
+
+
+def test_the_line_and_the_creating_factory_are_both_named(student):
+    message = judge_meta_run("zeros_mixed", _report(student, "zeros_mixed"))
+    assert "`return out + x @ W.T`" in message
+    assert "made by torch.zeros at student.py line 9" in message
+
+
+def test_a_generator_argument_skips_the_check(student):
+    module, paths = student
+    report = run_on_meta(module.draws, [torch.zeros(2, 2), torch.Generator()], {}, paths)
+    assert report["status"] == "skipped" and judge_meta_run("draws", report) is None
+
+
+def test_inputs_are_not_touched_by_the_meta_run(student):
+    args = _args()
+    before = [a.clone() for a in args]
+    _report(student, "zeros_returned", args)
+    assert all(torch.equal(a, b) and a.device.type == "cpu" for a, b in zip(args, before))
+
+
+def test_misplaced_names_every_result_off_the_expected_device():
+    value = (torch.ones(2, device="meta"), [torch.ones(1), 3.0])
+    assert misplaced(value, "meta") == [["result[1][0]", "cpu"]]
+    assert misplaced(value, None) == [] and misplaced(torch.ones(1), "cpu") == []
+
+
+def test_wrong_device_message_names_both_devices_and_the_function():
+    error = wrong_device_error("box_iou", [["result", "cpu"]], "cuda:0")
+    assert error["type"] == "WrongDevice"
+    message = wrong_device_message(error["message"])
+    assert "box_iou returned result on cpu, but its inputs are on cuda:0" in message
+    assert "device=x.device" in message
+
+
+class _Sink:
+    """Stands for a worker: answers from a script and remembers what it was asked."""
+
+    def __init__(self, *replies: Reply) -> None:
+        self.replies = list(replies)
+        self.calls: list[tuple[str, str]] = []
+        self.stopped = False
+
+    def call(self, fn, args, kwargs, timeout_s, *, op="call"):
+        self.calls.append((fn, op))
+        return self.replies.pop(0)
+
+    def stop(self):
+        self.stopped = True
+
+
+def _proxy(sink, meta_safe=("f",)):
+    return Student(sink, ("f", "g"), CallLog(deadline=time.monotonic() + 30), meta_safe=meta_safe)
+
+
+def test_a_meta_safe_function_is_checked_once_per_test():
+    ok = Reply(kind="value", value={"status": "returned", "created": [], "misplaced": []})
+    sink = _Sink(Reply(kind="value", value=1), ok, Reply(kind="value", value=2))
+    proxy = _proxy(sink)
+    assert proxy.f() == 1 and proxy.f() == 2
+    assert sink.calls == [("f", "call"), ("f", "meta"), ("f", "call")]
+
+
+def test_functions_not_meta_safe_are_never_run_on_meta():
+    sink = _Sink(Reply(kind="value", value=1))
+    assert _proxy(sink).g() == 1 and sink.calls == [("g", "call")]
+
+
+def test_device_evidence_ends_the_test_as_failed():
+    bad = Reply(kind="value", value={"status": "returned", "created": [], "misplaced": [["result", "cpu"]]})
+    with pytest.raises(AbortTest) as caught:
+        _proxy(_Sink(Reply(kind="value", value=1), bad)).f()
+    assert caught.value.status == "failed" and "returned result on cpu" in caught.value.message
+
+
+def test_a_result_on_the_wrong_device_fails_the_test():
+    error = wrong_device_error("f", [["result", "cpu"]], "cuda:0")
+    from grader.sandbox.process import StudentError
+
+    reply = Reply(kind="raised", error=StudentError("WrongDevice", tuple(error["types"]), error["message"], ""))
+    with pytest.raises(AbortTest) as caught:
+        _proxy(_Sink(reply), meta_safe=()).f()
+    assert caught.value.status == "failed" and "cpu" in caught.value.message and "cuda:0" in caught.value.message
+
+
+def test_a_cuda_fault_costs_the_test_and_retires_the_worker():
+    from grader.sandbox.process import StudentError
+
+    reply = Reply(kind="raised", error=StudentError(
+        "OutOfMemoryError", ("OutOfMemoryError", "RuntimeError"), "CUDA out of memory. Tried to allocate 2.00 GiB", ""))
+    sink = _Sink(reply)
+    with pytest.raises(AbortTest) as caught:
+        _proxy(sink, meta_safe=()).f()
+    assert caught.value.status == "error" and "fresh CUDA context" in caught.value.message
+    assert sink.stopped
+
+
+@pytest.mark.parametrize("types, message, expected", [
+    (("RuntimeError",), "CUDA error: device-side assert triggered", True),
+    (("AcceleratorError", "RuntimeError"), "illegal memory access", True),
+    (("OutOfMemoryError",), "Tried to allocate", True),
+    (("RuntimeError",), "mat1 and mat2 shapes cannot be multiplied", False),
+    (("ValueError",), "unknown activation 'cuda'", False),
+])
+def test_cuda_faults_are_told_from_ordinary_errors(types, message, expected):
+    assert cuda.is_fault(types, message) is expected
+
+
+def test_exact_float32_turns_tf32_off():
+    cuda.exact_float32()
+    assert cuda.is_exact_float32(), cuda.tf32_state()
+
+
+@pytest.mark.parametrize("text, expected", [("cpu", "cpu"), ("cuda", "cuda"), ("CUDA:1", "cuda:1")])
+def test_device_names(text, expected):
+    assert cuda.parse_device(text) == expected
+
+
+@pytest.mark.parametrize("text", ["gpu", "cuda:x", "meta", "cuda:-1"])
+def test_other_device_names_are_refused(text):
+    with pytest.raises(ValueError):
+        cuda.parse_device(text)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_grading_on_a_missing_gpu_stops_loudly():
+    from grader.errors import SandboxError
+
+    with pytest.raises(SandboxError, match="no CUDA device"):
+        cuda.require("cuda")
+
+
+def test_workers_come_from_a_fork_server_whose_preload_leaves_cuda_alone():
+    from grader.sandbox import process
+
+    assert process.fork_context().get_start_method() == "forkserver"
+    preload = "; ".join(f"import {m}" for m in process._PRELOAD)
+    code = f"{preload}; import torch; print(torch.cuda.is_initialized())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr[-2000:]
+
+
+def test_no_assignment_pool_fork_once_this_process_holds_a_cuda_context(monkeypatch):
+    from grader.assignment_pool import usable_jobs
+    from grader.sandbox.process import fork_context
+
+    fork_context()
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
+    assert usable_jobs(4, 8) == 4
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    assert usable_jobs(4, 8) == 1
+
+
+def test_a_real_worker_runs_the_meta_check(tmp_path: Path):
+    (tmp_path / "student.py").write_text(textwrap.dedent(STUDENT))
+    worker = Worker(str(tmp_path / "student.py"), "student", import_timeout_s=60)
+    assert worker.start().kind == "value"
+    try:
+        ok = worker.call("good", _args(), {}, 30, op="meta")
+        bad = worker.call("zeros_mixed", _args(), {}, 30, op="meta")
+        plain = worker.call("zeros_mixed", _args(), {}, 30)
+    finally:
+        worker.stop()
+    assert judge_meta_run("good", ok.value) is None
+    message = judge_meta_run("zeros_mixed", bad.value)
+    assert message and "student.py line 10" in message and "grader-scratch" not in message
+    assert plain.kind == "value" and isinstance(plain.value, torch.Tensor)  # on the CPU the values are right
