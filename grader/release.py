@@ -5,6 +5,9 @@ installs it, the course's ``assignments/`` (stubs, handouts, visible suites, hel
 ``course.toml`` without the hidden tests' entries, a README for students and the GitHub Classroom
 workflow. Nothing of ``reference/`` goes in; ``find_leaks`` checks it line by line before the
 release is declared built.
+
+``format``: ``py`` (the stubs as ``<id>.py``), ``notebook`` (each stub and its handout as
+``<id>.ipynb`` instead, see :mod:`grader.notebooks.handouts`) or ``both``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from grader.course import Course, load_course
 from grader.errors import CourseError, GraderError
 from grader.platforms.files import engine_files, pyproject, template, tree_files
 
-MIN_SECRET_LINE_CHARS = 24  # shorter lines (``return out``) are too common to be a leak
+MIN_SECRET_LINE_CHARS = 24
+RELEASE_FORMATS = ("py", "notebook", "both")  # shorter lines (``return out``) are too common to be a leak
 
 
 def _render(name: str, **values: object) -> str:
@@ -44,8 +48,14 @@ def _late_policy_text(course: Course) -> str:
             f"at most {late.max_penalty:g}%.")
 
 
-def build_release(course_root: str | Path, out_dir: str | Path, *, fail_under: float = 0.0) -> Path:
-    """Write the student release of the course at ``course_root`` into ``out_dir`` (new or empty)."""
+def build_release(course_root: str | Path, out_dir: str | Path, *, fail_under: float = 0.0,
+                  format: str = "py", install_spec: str | None = None) -> Path:
+    """Write the student release of the course at ``course_root`` into ``out_dir`` (new or empty).
+
+    ``install_spec``: what a notebook's install cell installs the grader from (a pip
+    requirement or URL; default: the release's own root, for a notebook opened in it)."""
+    if format not in RELEASE_FORMATS:
+        raise GraderError(f"release format {format!r}: expected one of {', '.join(RELEASE_FORMATS)}")
     full = load_course(course_root)
     visible = load_course(full.root, include_hidden=False)
     out = Path(out_dir)
@@ -56,14 +66,19 @@ def build_release(course_root: str | Path, out_dir: str | Path, *, fail_under: f
         _copy(path, out / rel)
     for path in tree_files(full.root / "assignments"):
         _copy(path, out / "assignments" / path.relative_to(full.root / "assignments"))
+    if format != "py":
+        _write_notebooks(visible, out, keep_py=format == "both", install_spec=install_spec)
     visible_names = {(a.id, t.name) for a in visible.assignments for t in a.tests}
     (out / CONFIG_FILE).write_text(to_toml(full.config, keep_test=lambda aid, name: (aid, name) in visible_names))
     (out / "pyproject.toml").write_text(pyproject())
-    files = ", ".join(a.student_file for a in visible.assignments)
+    file_of = {a.id: f"{Path(a.student_file).stem}.ipynb" if format == "notebook" else a.student_file
+               for a in visible.assignments}
+    files = ", ".join(file_of.values())
     (out / "README.md").write_text(_render(
         "release_README.md.j2", title="Deep-learning assignments", assignments=visible.assignments,
         example=visible.assignments[0].id, seed=full.config.seed, files=files,
-        late_policy=_late_policy_text(full)))
+        late_policy=_late_policy_text(full), file_of=file_of,
+        has_notebooks=format != "py", has_py_too=format == "both"))
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True, exist_ok=True)
     workflow.write_text(classroom_workflow(visible, fail_under=fail_under))
@@ -73,6 +88,20 @@ def build_release(course_root: str | Path, out_dir: str | Path, *, fail_under: f
         raise CourseError("the release would leak the reference or hidden tests (nothing written):\n  "
                           + "\n  ".join(leaks[:20]))
     return out
+
+
+def _write_notebooks(course: Course, out: Path, *, keep_py: bool, install_spec: str | None) -> None:
+    """Each assignment's handout notebook beside (``both``) or instead of its ``.py`` stub."""
+    from grader.notebooks.handouts import DEFAULT_INSTALL_SPEC, write_handout_notebook
+
+    for spec in course.assignments:
+        folder = out / "assignments" / spec.id
+        if not (folder / spec.student_file).is_file():
+            continue
+        write_handout_notebook(folder, spec.id, spec.student_file, skip_tag=course.config.notebooks.skip_tag,
+                               install_spec=install_spec or DEFAULT_INSTALL_SPEC)
+        if not keep_py:
+            (folder / spec.student_file).unlink()
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -150,6 +179,15 @@ def solution_bodies(course: Course) -> dict[str, str]:
     return out
 
 
+def _notebook_code(path: Path) -> str | None:
+    from grader.notebooks import NotebookError, extract, read_notebook
+
+    try:
+        return extract(read_notebook(path, max_mb=100.0), skip_tag="").code
+    except NotebookError:
+        return None
+
+
 def find_leaks(release_dir: str | Path, course: Course) -> list[str]:
     """What in ``release_dir`` comes from the reference: a reference-only line, a hidden test's
     name, a copy of a reference solution, a reference folder. Empty when the release is clean."""
@@ -169,8 +207,9 @@ def find_leaks(release_dir: str | Path, course: Course) -> list[str]:
         for name in hidden_names:
             if name in text:
                 leaks.append(f"{rel}: hidden test name {name!r}")
-        if path.suffix == ".py":
-            for body, name in _function_bodies(text).items():
+        code = _notebook_code(path) if path.suffix == ".ipynb" else text if path.suffix == ".py" else None
+        if code is not None:
+            for body, name in _function_bodies(code).items():
                 if body in solutions:
                     leaks.append(f"{rel}: function {name!r} is the reference solution of {solutions[body]}")
     return leaks

@@ -1,4 +1,8 @@
-"""Frozen results of grading: per test, per assignment, per submission (plain data only)."""
+"""Frozen results of grading: per test, per assignment, per submission (plain data only).
+
+In Jupyter a submission's or an assignment's result shows as the HTML report: ``_repr_html_``
+only hands the result to :mod:`grader.report.html`, which owns the rendering.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +56,14 @@ class AssignmentResult:
     def shown_status(self) -> str:
         return GRADER_ERROR if self.grader_error else self.status
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the report of a submission holding just this assignment."""
+        from pathlib import PurePath
+
+        alone = SubmissionResult(submission=PurePath(self.file).name or self.id, score=self.score,
+                                 max_score=self.max_score, assignments=(self,))
+        return alone._repr_html_()
+
 
 @dataclass(frozen=True)
 class SubmissionResult:
@@ -75,3 +87,9 @@ class SubmissionResult:
         """Every grader fault in this result, the submission's own first, each with where it was."""
         found = [self.grader_error] if self.grader_error else []
         return tuple(found + [f"{a.id}: {a.grader_error}" for a in self.assignments if a.grader_error])
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the HTML report, the same page as ``grader grade --html`` writes."""
+        from grader.report.html import inline_report
+
+        return inline_report(self)

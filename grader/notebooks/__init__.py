@@ -3,6 +3,9 @@ sandboxed worker imports, errors translated back to cells. Jupyter never runs a 
 
 Errors: :class:`NotebookError` (an unreadable or non-parsing notebook; grading makes it a
 graded ``error``).
+
+From inside a notebook: ``check_here()`` self-checks it (see :mod:`grader.notebooks.checking`).
+Handouts as notebooks: :mod:`grader.notebooks.handouts` (``grader release --format notebook``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,21 @@ from grader.notebooks.preparing import (
 )
 from grader.notebooks.reading import DEFAULT_MAX_MB, NotebookError, read_notebook
 
+
+def check_here(path=None, **options):  # type: ignore[no-untyped-def]
+    """Self-check the notebook this cell runs in (visible tests); shows as the report in Jupyter.
+    See :func:`grader.notebooks.checking.check_notebook` for ``path`` and the options."""
+    from grader.notebooks.checking import check_notebook
+
+    return check_notebook(path, **options)
+
+
+def check_notebook(path=None, **options):  # type: ignore[no-untyped-def]
+    """Self-check the notebook at ``path`` (see :func:`grader.notebooks.checking.check_notebook`)."""
+    from grader.notebooks.checking import check_notebook as check
+
+    return check(path, **options)
+
 __all__ = [
     "DEFAULT_MAX_MB",
     "DEFAULT_SKIP_TAG",
@@ -26,6 +44,8 @@ __all__ = [
     "NotebookError",
     "NotebookSettings",
     "PreparedNotebook",
+    "check_here",
+    "check_notebook",
     "describe",
     "extract",
     "grade_notebook",

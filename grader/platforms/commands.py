@@ -98,13 +98,22 @@ def prairielearn_command(root: str, only: tuple[str, ...], course_dir: str | Non
               help="A new (or empty) folder for the release.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=0.0, show_default=True, metavar="PERCENT",
               help="The --fail-under of the GitHub Classroom workflow it includes.")
+@click.option("--format", "release_format", type=click.Choice(["py", "notebook", "both"]), default="py",
+              show_default=True, help="The stubs as <id>.py files, as Jupyter notebooks <id>.ipynb (handout, "
+                                      "stubs and a self-check cell), or both.")
+@click.option("--install", "install_spec", default=None, metavar="PIP-SPEC",
+              help="What a notebook's first (install) cell installs the grader from, e.g. a git URL of the "
+                   "release. Default: the release folder itself (../.. from the notebook).")
 @_course
-def release_command(out_dir: str, fail_under: float, course_dir: str | None) -> None:
+def release_command(out_dir: str, fail_under: float, release_format: str, install_spec: str | None,
+                    course_dir: str | None) -> None:
     """Build what students receive: stubs, handouts, visible tests, the engine; no reference."""
     from grader.release import build_release
 
-    path = build_release(find_course_root(course_dir), out_dir, fail_under=fail_under)
-    click.echo(f"wrote the student release to {path} (checked: no reference code, no hidden tests)")
+    path = build_release(find_course_root(course_dir), out_dir, fail_under=fail_under, format=release_format,
+                         install_spec=install_spec)
+    what = {"py": "", "notebook": ", stubs as notebooks", "both": ", stubs as .py files and notebooks"}[release_format]
+    click.echo(f"wrote the student release to {path}{what} (checked: no reference code, no hidden tests)")
 
 
 def register(cli: click.Group) -> None:

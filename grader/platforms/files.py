@@ -17,7 +17,7 @@ DISTRIBUTION = "dl-grader"
 # Used when the engine runs from a plain checkout that pip never installed.
 _FALLBACK_REQUIREMENTS = ("torch>=2.1", "numpy>=1.24", "hypothesis>=6.131,<7", "jinja2>=3.1", "pandas>=2.0",
                           "click>=8.1", "rich>=13.0", "matplotlib>=3.7", "pyyaml>=6.0",
-                          "tomli>=2.0; python_version < '3.11'")
+                          "nbformat>=5.7", "tomli>=2.0; python_version < '3.11'")
 _SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints", ".git"}
 
 

@@ -7,6 +7,7 @@ status only, unless ``show_hidden_inputs`` (the instructor's copy); see
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from grader.atomic import write_atomically
 from grader.report.presentation import STATUS_DISPLAY, format_points, percent_of, present_assignment
 from grader.results import SubmissionResult
 
-__all__ = ["environment", "render_report", "write_report"]
+__all__ = ["environment", "inline_report", "render_report", "write_report"]
 
 
 @lru_cache(maxsize=1)
@@ -48,3 +49,14 @@ def write_report(result: SubmissionResult, path: str | Path, *, show_hidden_inpu
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, render_report(result, show_hidden_inputs=show_hidden_inputs))
+
+
+def inline_report(result: SubmissionResult, *, show_hidden_inputs: bool = False, height_px: int = 640) -> str:
+    """The report for a notebook's output: the very page :func:`render_report` makes, in an
+    iframe, so that its styles and the notebook's never mix. The frame grows to the page's
+    height where the notebook lets its script run, and scrolls otherwise."""
+    page = render_report(result, show_hidden_inputs=show_hidden_inputs)
+    grow = "try{this.style.height=(this.contentWindow.document.documentElement.scrollHeight+24)+'px'}catch(e){}"
+    return (f'<iframe class="grader-report" title="grade report: {html.escape(result.submission)}" '
+            f'style="width:100%;height:{height_px}px;border:1px solid #ddd;border-radius:6px" '
+            f'onload="{html.escape(grow)}" srcdoc="{html.escape(page, quote=True)}"></iframe>')

@@ -106,6 +106,7 @@ class AssignmentView:
     tests: tuple[TestView, ...]
     counts: dict[str, int] = field(default_factory=dict)
     is_open: bool = False
+    notes: tuple[str, ...] = ()  # what the grader did to the file first (a notebook's dropped magics)
 
 
 def display_status(test: TestResult) -> str:
@@ -281,7 +282,7 @@ def present_assignment(assignment: AssignmentResult, *, show_hidden_inputs: bool
     return AssignmentView(id=assignment.id, title=assignment.title or assignment.id, status=assignment.status,
                           status_label=label, score=assignment.score, max_score=assignment.max_score,
                           percent=percent, message=assignment.message, file=assignment.file, tests=tests,
-                          counts=status_counts(tests), is_open=is_open)
+                          counts=status_counts(tests), is_open=is_open, notes=tuple(assignment.notes))
 
 
 def percent_of(result: SubmissionResult) -> float:
