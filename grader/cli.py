@@ -22,6 +22,7 @@ from grader.formats import grade_json
 from grader.grading import GradeOptions, grade_submission
 from grader.platforms.commands import platform_output_options, register, write_platform_outputs
 from grader.report.terminal import print_summary
+from grader.sandbox.cuda import parse_device
 
 
 def _console(stderr: bool = False) -> Console:
@@ -33,8 +34,17 @@ course_option = click.option("--course", "course_dir", type=click.Path(file_okay
 only_option = click.option("--only", multiple=True, metavar="ID", help="Grade only this assignment (repeatable).")
 jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                            help="Assignments graded at once, one process each. Default: the machine's cores.")
-device_option = click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
-                             help="Device the student's functions are run on.")
+
+
+def _device(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return parse_device(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+device_option = click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda[:N]", callback=_device,
+                             help="Device the student's functions, their cases and the oracles run on.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -275,3 +275,16 @@ def test_a_real_worker_runs_the_meta_check(tmp_path: Path):
     message = judge_meta_run("zeros_mixed", bad.value)
     assert message and "student.py line 10" in message and "grader-scratch" not in message
     assert plain.kind == "value" and isinstance(plain.value, torch.Tensor)  # on the CPU the values are right
+
+
+def test_the_command_line_takes_cuda_n_and_refuses_other_devices(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from grader.cli import cli
+
+    bad = CliRunner().invoke(cli, ["grade", str(tmp_path), "--device", "gpu"])
+    assert bad.exit_code == 2 and "cpu, cuda or cuda:N" in bad.output
+    if not torch.cuda.is_available():
+        absent = CliRunner().invoke(cli, ["grade", str(tmp_path), "--device", "cuda:0", "--only", "iou"])
+        # a GraderError: ``grader.cli.main`` turns it into exit code 2 and its message
+        assert absent.exit_code != 0 and "no CUDA device here" in f"{absent.output}{absent.exception}"

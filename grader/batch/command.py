@@ -15,6 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from grader.batch.run import BatchOptions, run_batch
 from grader.course import load_course
 from grader.grading import GradeOptions
+from grader.sandbox.cuda import parse_device
+
+
+def _device(value: str) -> str:
+    try:
+        return parse_device(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 NEEDS_A_LOOK_EXIT = 3
 
@@ -29,7 +37,8 @@ NEEDS_A_LOOK_EXIT = 3
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (with --executor dask).")
 @click.option("--course", "course_dir", type=click.Path(file_okay=False), default=None, help="Course folder.")
-@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda[:N]",
+              callback=lambda ctx, param, value: _device(value))
 @click.option("--similarity", "with_similarity", is_flag=True,
               help="Also compare the entries' code (DIR/similarity.html, linked from the dashboard).")
 def batch(root: str, out_dir: str, jobs: int | None, only: tuple[str, ...], regrade: bool, dry_run: bool, executor: str,
