@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,11 +113,13 @@ def discover(root: Path, extract_to: Path) -> list[Entry]:
     return entries
 
 
-def content_hash(path: Path, student_files: Iterable[str]) -> str:
-    """A digest of what is graded: each student file's name and bytes (absent ones too)."""
+def content_hash(path: Path, student_files: Iterable[str], *,
+                 notebook_files: Mapping[str, Iterable[str]] | None = None) -> str:
+    """A digest of what is graded: each student file's name and bytes (absent ones too).
+    ``notebook_files``: the course's notebook -> assignments mapping (``[notebooks] files``)."""
     digest = hashlib.sha256()
     try:
-        found = locate_files(path, list(student_files))
+        found = locate_files(path, list(student_files), notebook_files=notebook_files)
     except SubmissionError:
         found = {}
     for name in sorted(found):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -75,11 +75,13 @@ def suite_fingerprints(course: Course, options: GradeOptions) -> dict[str, str]:
     return out
 
 
-def file_hashes(path: Path, specs: Iterable[AssignmentSpec]) -> dict[str, str]:
-    """Per assignment id, a digest of the student's file for it (``missing`` where there is none)."""
+def file_hashes(path: Path, specs: Iterable[AssignmentSpec], *,
+                notebook_files: Mapping[str, Iterable[str]] | None = None) -> dict[str, str]:
+    """Per assignment id, a digest of the student's file for it (``missing`` where there is none);
+    ``notebook_files`` is the course's notebook mapping, as grading uses it."""
     specs = list(specs)
     try:
-        found = locate_files(path, [s.student_file for s in specs])
+        found = locate_files(path, [s.student_file for s in specs], notebook_files=notebook_files)
     except SubmissionError as exc:
         return {s.id: "unreadable:" + hashlib.sha256(str(exc).encode()).hexdigest()[:16] for s in specs}
     out = {}

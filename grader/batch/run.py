@@ -166,6 +166,7 @@ def run_batch(root: str | Path, out_dir: str | Path, course: Course, options: Ba
     version = suite_version(course, grade)
     files = [a.student_file for a in course.assignments]
     files += [a.student_file for a in specs if a.student_file not in files]  # --only beyond the selection
+    mapped = dict(course.config.notebooks.files)  # which notebook holds which assignments, as grading finds them
     skipped = reused = 0
     tasks: list[dict[str, Any]] = []
     pending: dict[str, _Pending] = {}
@@ -199,8 +200,8 @@ def run_batch(root: str | Path, out_dir: str | Path, course: Course, options: Ba
                 hashes[entry.id] = "unusable:" + hashlib.sha256(entry.problem.encode()).hexdigest()[:16]
                 current = {s.id: Graded(hashes[entry.id], prints[s.id]) for s in specs}
             else:
-                hashes[entry.id] = content_hash(entry.path, files)
-                fhs = file_hashes(entry.path, specs)
+                hashes[entry.id] = content_hash(entry.path, files, notebook_files=mapped)
+                fhs = file_hashes(entry.path, specs, notebook_files=mapped)
                 current = {s.id: Graded(fhs[s.id], prints[s.id]) for s in specs}
             jobs = todo(current, store.graded_from(entry.id), regrade=options.regrade)
             if not jobs:
@@ -324,7 +325,7 @@ def _dry_run(root: str | Path, out: Path, course: Course, options: BatchOptions,
                 unusable = "unusable:" + hashlib.sha256(entry.problem.encode()).hexdigest()[:16]
                 current = {s.id: Graded(unusable, prints[s.id]) for s in specs}
             else:
-                fhs = file_hashes(entry.path, specs)
+                fhs = file_hashes(entry.path, specs, notebook_files=dict(course.config.notebooks.files))
                 current = {s.id: Graded(fhs[s.id], prints[s.id]) for s in specs}
             planned += [(entry.id, j.assignment, j.reason)
                         for j in todo(current, stored_by_entry.get(entry.id, {}), regrade=options.regrade)]
