@@ -60,16 +60,15 @@ def _own_file(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _defines_any(notebook: Path, functions: Iterable[str], max_mb: float) -> bool:
-    """Whether the notebook defines one of ``functions`` (an unreadable one counts: grading
-    then reports what is wrong with it, rather than calling the assignment missing)."""
+def _defines_any(notebook: Path, functions: Iterable[str], max_mb: float) -> bool | None:
+    """Whether the notebook defines one of ``functions``; None when it cannot be read or parsed."""
     from grader.notebooks import NotebookError, extract, read_notebook
 
     try:
         names = extract(read_notebook(notebook, max_mb=max_mb)).defined_names()
     except NotebookError:
-        return True
-    return names is None or bool(names & set(functions))
+        return None
+    return None if names is None else bool(names & set(functions))
 
 
 def locate_files(path: Path, student_files: Iterable[str], *,
@@ -79,9 +78,11 @@ def locate_files(path: Path, student_files: Iterable[str], *,
     """Each student file name to the file in the submission that holds it (a ``.py`` file
     or a notebook), or None when it is missing.
 
-    ``functions`` (file name -> the functions it must define) lets a submission's one general
-    notebook hold just the assignments it defines; without it, that notebook is taken for
-    every assignment not found otherwise. ``notebook_files`` maps a notebook's name to the
+    ``functions`` (file name -> the functions it must define) lets a submission's other
+    notebooks hold just the assignments they define (the one notebook that defines an
+    assignment's functions holds it; a lone unreadable one is taken, so that grading says what
+    is wrong with it); without it, a submission's one other notebook is taken for every
+    assignment not found otherwise. ``notebook_files`` maps a notebook's name to the
     assignment ids (file stems) it holds.
     """
     files = list(student_files)
@@ -99,12 +100,18 @@ def locate_files(path: Path, student_files: Iterable[str], *,
     general = sorted(p for p in folder.iterdir()
                      if p.suffix == NOTEBOOK_SUFFIX and _is_file(p) and p.name not in own_notebooks
                      and p.name not in mapped)
-    if len(general) == 1:
-        for name in files:
-            if found[name] is not None:
-                continue
-            if functions is None or _defines_any(general[0], functions.get(name, ()), max_notebook_mb):
-                found[name] = general[0]
+    for name in files:
+        if found[name] is not None or not general:
+            continue
+        if functions is None:
+            found[name] = general[0] if len(general) == 1 else None
+            continue
+        verdicts = {notebook: _defines_any(notebook, functions.get(name, ()), max_notebook_mb) for notebook in general}
+        defining = [notebook for notebook, defines in verdicts.items() if defines]
+        if len(defining) == 1:
+            found[name] = defining[0]
+        elif not defining and len(general) == 1 and verdicts[general[0]] is None:
+            found[name] = general[0]  # unreadable: grading says what is wrong with it, rather than "missing"
     return found
 
 

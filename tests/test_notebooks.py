@@ -335,3 +335,19 @@ def test_a_py_file_wins_over_a_notebook_for_the_same_assignment(course, tmp_path
     shutil.copy(tmp_path / "sub" / "iou.ipynb", tmp_path / "sub" / "scratch.ipynb")
     assignment = grade(course, tmp_path / "sub", "iou").assignments[0]
     assert assignment.score == 12.5 and assignment.file.endswith("iou.py")
+
+
+def test_several_notebooks_each_hold_the_assignments_they_define(course, tmp_path):
+    from grader.submission import locate_files
+
+    specs = {a.id: a for a in course.assignments}
+    folder = tmp_path / "sub"
+    for name, assignment_id in (("shapes", "conv_shapes"), ("boxes", "iou"), ("backprop", "backprop")):
+        write_notebook(folder / f"{name}.ipynb",
+                       as_notebook_cells(assignment_id, fixture(assignment_id, "correct").read_text()))
+    (folder / "notes.ipynb").write_text("{ not a notebook")
+    chosen = ("conv_shapes", "iou", "lstm")  # backprop not among them: its notebook is still its own
+    found = locate_files(folder, [specs[i].student_file for i in chosen],
+                         functions={specs[i].student_file: specs[i].functions for i in chosen})
+    assert {name: path.name if path else None for name, path in found.items()} == {
+        "conv_shapes.py": "shapes.ipynb", "iou.py": "boxes.ipynb", "lstm.py": None}

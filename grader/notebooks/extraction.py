@@ -79,11 +79,16 @@ def _source(cell: Any) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
+def _short(line: str, limit: int) -> str:
+    """``line`` cleaned (untrusted text) and cut to ``limit`` characters with an ellipsis."""
+    line = line.strip()
+    return clean_text(line if len(line) <= limit else line[: limit - 1] + "…", limit=limit + 20)
+
+
 def _first_line(text: str, *, limit: int = 40) -> str:
     for line in text.splitlines():
-        line = line.strip()
-        if line:
-            return clean_text(line if len(line) <= limit else line[: limit - 1] + "…", limit=limit + 20)
+        if line.strip():
+            return _short(line, limit)
     return ""
 
 
@@ -158,7 +163,7 @@ def extract(notebook: Any, *, skip_tag: str = DEFAULT_SKIP_TAG) -> Extraction:
         for index, line in enumerate(lines, start=1):
             if has_magics and _is_magic(line):
                 indent = line[: len(line) - len(line.lstrip())]
-                notes.append(f"cell {number}, line {index}: `{clean_text(line.strip(), limit=60)}` "
+                notes.append(f"cell {number}, line {index}: `{_short(line, 60)}` "
                              f"(IPython magic or shell line) dropped, not run")
                 line = f"{indent}pass  # dropped: magic or shell line"
             future = _FUTURE.match(line)
