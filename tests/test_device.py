@@ -288,3 +288,31 @@ def test_the_command_line_takes_cuda_n_and_refuses_other_devices(tmp_path: Path)
         absent = CliRunner().invoke(cli, ["grade", str(tmp_path), "--device", "cuda:0", "--only", "iou"])
         # a GraderError: ``grader.cli.main`` turns it into exit code 2 and its message
         assert absent.exit_code != 0 and "no CUDA device here" in f"{absent.output}{absent.exception}"
+
+
+def _generator_frame(device: str, state: torch.Tensor) -> bytes:
+    import json
+    import struct
+
+    from grader.sandbox import wire
+
+    encoder = wire._Encoder(lenient=False)
+    header = json.dumps({"$gen": [device, encoder.tensor(state)]}).encode()
+    return struct.pack(">I", len(header)) + header + b"".join(encoder.buffers)
+
+
+def test_a_generator_sent_to_another_device_is_seeded_by_its_state():
+    """A suite's CPU generator reaching a CUDA worker (here: a CUDA state reaching the CPU, the
+    direction a CPU-only machine can run) cannot take the other device's state; it is seeded from
+    it, so the same state draws the same numbers and another state others."""
+    from grader.sandbox import wire
+
+    philox = torch.tensor([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=torch.uint8)
+    other = philox.clone()
+    other[0] = 2
+    first, again, changed = (wire.decode(_generator_frame("cuda:0", s), device="cpu") for s in (philox, philox, other))
+    assert all(g.device.type == "cpu" for g in (first, again, changed))
+    draws = [torch.randn(4, generator=g) for g in (first, again, changed)]
+    assert torch.equal(draws[0], draws[1]) and not torch.equal(draws[0], draws[2])
+    g = torch.Generator().manual_seed(7)  # the same device: the state itself travels
+    assert torch.equal(torch.randn(3, generator=wire.decode(wire.encode(g), device="cpu")), torch.randn(3, generator=g))

@@ -15,13 +15,15 @@ sends, only send wrong numbers.
 | ``{"$dict": [[key, value], ...]}``                | ``dict`` with non-string keys  |
 | ``{"$build": [module_path, factory, data]}``      | a BuildSpec (grader to worker) |
 | ``{"$dtype": "float64"}``                         | ``torch.dtype``                |
-| ``{"$gen": [device, state tensor marker]}``       | ``torch.Generator`` (same state)|
+| ``{"$gen": [device, state tensor marker]}``       | ``torch.Generator`` (same state;|
+|                                                   | on another device, seeded by it)|
 | ``{"$f": "nan" | "inf" | "-inf"}``                | a non-finite ``float``         |
 | ``{"$opaque": [type_name, repr]}``                | :class:`Opaque`                |
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import struct
@@ -215,9 +217,17 @@ class _Decoder:
                 raise WireError(f"unknown dtype {payload!r}")
             return _DTYPES[payload]
         if key == "$gen" and isinstance(payload, list) and len(payload) == 2:
-            device = _checked_device(payload[0]) if self.device is None else self.device
+            source = _checked_device(payload[0])
+            device = source if self.device is None else self.device
             state = self.marker("$t", payload[1].get("$t") if isinstance(payload[1], dict) else None, depth)
             generator = torch.Generator(device=device)
+            if torch.device(source).type != torch.device(device).type:
+                # A state belongs to its device's generator (CPU: Mersenne Twister, CUDA: Philox
+                # seed and offset), so a suite's CPU generator sent to a CUDA worker is seeded
+                # from its state instead: the same state gives the same stream, another state
+                # another, which is all the suites rely on (they never compare draws across devices).
+                seed = int.from_bytes(hashlib.sha256(_tensor_bytes(state)).digest()[:8], "little")
+                return generator.manual_seed(seed)
             try:
                 generator.set_state(state.cpu() if state.dtype == torch.uint8 else state)
             except (RuntimeError, TypeError) as exc:
