@@ -2,8 +2,10 @@
 
 The examples live in ``examples/submissions/<name>/`` beside the course (a fully correct
 submission assembled from the correct fixtures, a partly buggy one, one that crashes, one
-with files missing); the untouched stubs are gathered from the course's ``assignments/``
-at run time, so they never drift. Written under ``out_dir``:
+with files missing, and one made of Jupyter notebooks: ``backprop.ipynb`` for one assignment
+and ``homework.ipynb`` holding two, with a magic and a ``skip-grading`` training loop the
+grader leaves out); the untouched stubs are gathered from the course's ``assignments/`` at
+run time, so they never drift. Written under ``out_dir``:
 
     <name>.json, <name>.html     each submission's grade JSON and report (instructor's copy)
     index.html                   the class dashboard
