@@ -215,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             spent[0] += cpu["elapsed_s"]
             spent[1] += gpu["elapsed_s"]
-            print(f"   {label:44} {cpu['score']:>5g}/{cpu['max_score']:<5g} {gpu['score']:>5g}/{gpu['max_score']:<5g} "
-                  f"{cpu['elapsed_s']:>7.1f} {gpu['elapsed_s']:>9.1f}")
+            scores = [f"{r['score']:>5.2f}/{r['max_score']:<5g}" for r in (cpu, gpu)]
+            print(f"   {label:44} {scores[0]} {scores[1]} {cpu['elapsed_s']:>7.1f} {gpu['elapsed_s']:>9.1f}")
             file_failures, lines, notes = judge(path, cpu, gpu)
             for line in lines + notes:
                 print(line)
