@@ -2,6 +2,12 @@
 
 The random functions are graded statistically (see stats.py next to this file for every
 bound and its false-fail probability); no test compares random draws with anyone's draws.
+
+Rounding (SPEC §2): no verdict here sits on a rounding boundary. Formulas are compared at
+rtol 1e-6, far above the ulps by which valid orders of operations differ; the statistical
+bands are percent-wide, so float32 vs float64 accumulation (1e-7) cannot move a verdict
+except on a draw already within 1e-7 of a band's edge, which the stated false-fail
+probabilities cover; the uniform bound keeps BOUND_SLACK for a bound rounded to float32.
 """
 
 from __future__ import annotations
