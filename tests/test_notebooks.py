@@ -351,3 +351,26 @@ def test_several_notebooks_each_hold_the_assignments_they_define(course, tmp_pat
                          functions={specs[i].student_file: specs[i].functions for i in chosen})
     assert {name: path.name if path else None for name, path in found.items()} == {
         "conv_shapes.py": "shapes.ipynb", "iou.py": "boxes.ipynb", "lstm.py": None}
+
+
+def raw_notebook(sources: list[str], *, minor: int, with_ids: bool, metadata: dict | None = None) -> dict:
+    """A notebook as other tools write one (Colab: format 4.0; older tools: 4.5 without cell ids)."""
+    cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+              "source": text.splitlines(True), **({"id": f"c{i}"} if with_ids else {})}
+             for i, text in enumerate(sources)]
+    return {"nbformat": 4, "nbformat_minor": minor, "metadata": metadata or {}, "cells": cells}
+
+
+@pytest.mark.parametrize("style", ["colab", "4.5-without-ids", "byte-order-mark", "windows-newlines"])
+def test_notebooks_as_other_tools_save_them_are_graded(course, tmp_path, capfd, style):
+    source = fixture("conv_shapes", "correct").read_text()
+    if style == "windows-newlines":
+        source = source.replace("\n", "\r\n")
+    data = raw_notebook(cells_of(source), minor=5 if style == "4.5-without-ids" else 0,
+                        with_ids=False, metadata={"colab": {"provenance": []}} if style == "colab" else None)
+    text = ("\ufeff" if style == "byte-order-mark" else "") + json.dumps(data)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "conv_shapes.ipynb").write_text(text, encoding="utf-8")
+    assignment = grade(course, tmp_path / "sub", "conv_shapes").assignments[0]
+    assert (assignment.status, assignment.score) == ("graded", 12.5), assignment.message
+    assert "Warning" not in capfd.readouterr().err  # nbformat's complaints are not the student's

@@ -9,6 +9,7 @@ of the file (not JSON, not a notebook, an old nbformat, too large, no code) is a
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def read_notebook(path: str | Path, *, max_mb: float = DEFAULT_MAX_MB) -> Any:
         raise NotebookError(f"{name} is {size / (1024 * 1024):.1f} MB, over this course's limit of {max_mb:g} MB "
                             f"for a notebook; clear the outputs (Edit > Clear All Outputs) and submit it again")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (some Windows editors) is no fault
     except (OSError, UnicodeDecodeError) as exc:
         raise NotebookError(f"{name} is not a Jupyter notebook (not UTF-8 text)") from exc
     if not text.strip():
@@ -48,7 +49,9 @@ def read_notebook(path: str | Path, *, max_mb: float = DEFAULT_MAX_MB) -> Any:
     if not isinstance(data, dict) or not ({"cells", "worksheets"} & set(data)):
         raise NotebookError(f"{name} is not a Jupyter notebook (JSON without notebook cells)")
     try:
-        raw = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+        with warnings.catch_warnings():  # nbformat warns (cells without ids) on stderr: not the student's concern
+            warnings.simplefilter("ignore")
+            raw = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
     except Exception as exc:  # noqa: BLE001 - nbformat raises reader and validation errors alike
         raise NotebookError(f"{name} is not a valid Jupyter notebook ({clean_text(exc, limit=200)})") from exc
     major = raw.get("nbformat") if isinstance(raw, dict) else None
@@ -56,7 +59,9 @@ def read_notebook(path: str | Path, *, max_mb: float = DEFAULT_MAX_MB) -> Any:
         raise NotebookError(f"{name} is in notebook format {clean_text(major, limit=20)}; the grader reads "
                             f"format 4 (open it in a current Jupyter or Colab and save it again)")
     try:
-        nbformat.validate(raw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nbformat.validate(raw)
     except Exception as exc:  # noqa: BLE001 - nbformat.ValidationError and its kin
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotebookError(f"{name} is not a valid Jupyter notebook ({clean_text(first, limit=200)})") from exc
