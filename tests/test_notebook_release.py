@@ -197,3 +197,19 @@ def test_results_render_in_jupyter_as_the_html_report(course, tmp_path):
     page = html.unescape(re.search(r'srcdoc="([^"]*)"', one).group(1))
     assert one.startswith("<iframe") and one.count("<iframe") == 1
     assert "box_iou matches torchvision" in page and "elbo test" not in page
+
+
+def test_a_check_cell_that_lost_its_tag_does_nothing_when_graded(release, course, tmp_path):
+    """Graded, the notebook is a module (not ``__main__``): its install and check cells are harmless."""
+    spec = next(a for a in course.assignments if a.id == CHECKED)
+    path = tmp_path / "sub" / f"{CHECKED}.ipynb"
+    path.parent.mkdir()
+    path.write_bytes((release / "assignments" / CHECKED / f"{CHECKED}.ipynb").read_bytes())
+    paste_solution(path, sorted((FIXTURES / CHECKED).glob("correct_*.py"))[0].read_text(), spec.functions)
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        cell.metadata.pop("tags", None)
+    nbformat.write(notebook, path)
+    assert "check_here(" in extract(read_notebook(path)).code
+    result = grade_submission(path.parent, course, GradeOptions(only=(CHECKED,), max_examples=2, jobs=1))
+    assert result.assignments[0].score == 12.5, result.assignments[0].message

@@ -24,7 +24,15 @@ from grader.notebooks.reading import DEFAULT_MAX_MB, NotebookError, read_noteboo
 
 def check_here(path=None, **options):  # type: ignore[no-untyped-def]
     """Self-check the notebook this cell runs in (visible tests); shows as the report in Jupyter.
-    See :func:`grader.notebooks.checking.check_notebook` for ``path`` and the options."""
+    See :func:`grader.notebooks.checking.check_notebook` for ``path`` and the options.
+
+    Called from anything but a notebook's cell (``__main__``), it does nothing and returns
+    None: a check cell that lost its ``skip-grading`` tag is imported with the student's code
+    when graded, and must not start a grading of its own there."""
+    import sys
+
+    if sys._getframe(1).f_globals.get("__name__") != "__main__":
+        return None
     from grader.notebooks.checking import check_notebook
 
     return check_notebook(path, **options)
