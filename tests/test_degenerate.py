@@ -30,7 +30,8 @@ from paths import ROOT
 
 from grader.grading import GradeOptions, grade_submission
 
-ASSIGNMENTS = ("backprop", "init_variance", "conv_shapes", "lstm", "elbo", "gan_loss", "iou", "beam_search")
+# every offered assignment (each folder of assignments/ with a suite), not only the course's selection
+ASSIGNMENTS = tuple(sorted(p.parent.name for p in (ROOT / "assignments").glob("*/suite.py")))
 
 _BODIES = {
     "constant": "    return -7\n",
