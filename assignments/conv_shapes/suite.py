@@ -1,7 +1,12 @@
 """Visible tests for ``conv_shapes``: torch itself is the oracle. Each case runs the real
 ``torch.nn.functional`` op on a tiny all-zero input (or builds the ``torch.nn`` module) and
 reads the output shape off it; where torch refuses the arguments, your function must raise
-ValueError."""
+ValueError.
+
+Rounding (SPEC §2): inputs and results are ints compared exactly; no verdict can flip on
+rounding. Floating-point division with math.floor / math.ceil gives the same ints at these
+sizes (all far below 2**53: a non-integer quotient a / s lies at least 1/s from an integer).
+"""
 
 from __future__ import annotations
 
