@@ -1,6 +1,9 @@
-"""Bug: NMS suppresses when IoU >= threshold (the threshold itself suppresses).
+"""Bug: NMS visits the boxes by index (0, 1, 2, ...) instead of by decreasing score, so a
+low-scored box that comes first suppresses a better one (SPEC §3: visit by decreasing score).
+The overlaps, GIoU and conversions are correct, and so is the suppression rule (strictly greater).
 
-Caught by: nms keeps a box whose IoU equals the threshold exactly
+Caught by: nms matches greedy suppression (decreasing score, ties lower index first, strict >)
+Caught by: nms follows greedy suppression on up to 10 boxes and returns int64 indices on the boxes' device
 """
 
 from __future__ import annotations
@@ -61,12 +64,12 @@ def box_convert(boxes, in_fmt, out_fmt):
 
 
 def nms(boxes, scores, iou_threshold):
-    order = torch.sort(scores, descending=True, stable=True).indices
+    order = torch.arange(boxes.shape[0], device=boxes.device)  # the bug: scores never order the visit
     iou = box_iou(boxes, boxes)
     keep = []
     while order.numel() > 0:
         i = int(order[0])
         keep.append(i)
         rest = order[1:]
-        order = rest[iou[i, rest] < iou_threshold]
+        order = rest[iou[i, rest] <= iou_threshold]
     return torch.tensor(keep, dtype=torch.long, device=boxes.device)
