@@ -316,3 +316,19 @@ def test_a_generator_sent_to_another_device_is_seeded_by_its_state():
     assert torch.equal(draws[0], draws[1]) and not torch.equal(draws[0], draws[2])
     g = torch.Generator().manual_seed(7)  # the same device: the state itself travels
     assert torch.equal(torch.randn(3, generator=wire.decode(wire.encode(g), device="cpu")), torch.randn(3, generator=g))
+
+
+def test_a_cpu_tensor_that_meta_lets_through_still_counts(tmp_path: Path):
+    """Meta's matmul accepts an n-dim CPU operand (a GPU refuses it); indexing by CPU indices,
+    which a GPU accepts, is not counted."""
+    (tmp_path / "st.py").write_text("import torch\n\n"
+                                    "def eye(x):\n    return x @ torch.eye(x.shape[1], dtype=x.dtype)\n\n"
+                                    "def index(x):\n"
+                                    "    return x[torch.arange(len(x)), torch.zeros(len(x), dtype=torch.long)]\n")
+    spec = importlib.util.spec_from_file_location("_device_test_mix", tmp_path / "st.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    paths = (str(tmp_path), "/submissions/bob")
+    eye = judge_meta_run("eye", run_on_meta(module.eye, [torch.randn(2, 3)], {}, paths))
+    assert eye and "in Tensor.matmul at st.py line 4" in eye and "made by torch.eye" in eye
+    assert judge_meta_run("index", run_on_meta(module.index, [torch.randn(2, 3)], {}, paths)) is None

@@ -19,6 +19,7 @@ What counts as a bug is device evidence only, never "meta cannot do this":
 |------------------------------------------------------|---------------------------------|
 | a result tensor on ``cpu`` (inputs were on meta)     | bug: made without ``device=``   |
 | "is not on the expected device", "same device"       | bug: a CPU tensor mixed in      |
+| an op given an n-dim CPU tensor and a meta one       | bug, even where meta allows it  |
 | ``.numpy()`` / ``np.asarray`` of a tensor            | bug: no ``.numpy()`` on CUDA    |
 | ``.cpu()`` / ``.to("cpu")``                           | bug: data leaves the device     |
 | writing into a tensor a factory made on the CPU      | bug: made without ``device=``   |
@@ -72,10 +73,11 @@ def judge_meta_run(fn: str, report: Any) -> str | None:
         return None
     made, made_at = _creation(report.get("created"))
     created = f"; the CPU tensor was made by {made} at {made_at}" if made and made_at else ""
+    mixed = _mixing(fn, report.get("mixed"), created)
     if report.get("status") == "returned":
         wrong = report.get("misplaced")
         if not (isinstance(wrong, list) and wrong):
-            return None
+            return mixed
         what = ", ".join(f"{w[0]} on {w[1]}" for w in wrong if isinstance(w, list) and len(w) == 2)
         return (f"{fn} does not keep to its inputs' device: with its inputs on meta it returned {what}"
                 f"{created}. Fix: {_FACTORY_HINT} {_HOW}")
@@ -97,7 +99,18 @@ def judge_meta_run(fn: str, report: Any) -> str | None:
     if any(m in message for m in _MISMATCH):
         return (f"{fn} mixes a CPU tensor with its inputs' device{at_text} ({message.split(': ', 1)[-1]})"
                 f"{created}. Fix: {_FACTORY_HINT} {_HOW}")
-    return None
+    return mixed  # it stopped where meta cannot go (a value read), after mixing devices, or not
+
+
+def _mixing(fn: str, mixed: Any, created: str) -> str | None:
+    """A call that met a CPU tensor beside the inputs' device (meta's matmul lets it pass; a GPU
+    does not)."""
+    records = [m for m in mixed if isinstance(m, dict)] if isinstance(mixed, list) else []
+    if not records:
+        return None
+    at = _where(records[0])
+    return (f"{fn} mixes a CPU tensor with its inputs' device in {records[0].get('what', 'a torch call')}"
+            f"{f' at {at}' if at else ''}{created}: a GPU refuses this. Fix: {_FACTORY_HINT} {_HOW}")
 
 
 def wrong_device_message(message: str) -> str:

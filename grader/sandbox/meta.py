@@ -16,6 +16,7 @@ only hides its own bug.
 | ``frame``   | ``{"file", "line", "code"}``: the student's innermost line when it raised     |
 | ``call``    | the torch function running when it raised (``Tensor.cpu``, ``torch.cat``, ...)|
 | ``created`` | ``[{"what", "file", "line", "code"}, ...]``: where CPU tensors were made     |
+| ``mixed``   | the first call given a meta and an n-dim CPU tensor, where it was made      |
 """
 
 from __future__ import annotations
@@ -110,6 +111,25 @@ def _student_frame(frames: list[traceback.FrameSummary] | None, paths: tuple[str
             "code": (f.line or "").strip()[:200], "function": f.name}
 
 
+# Operations a GPU accepts with a CPU tensor beside a CUDA one: indexing by CPU indices,
+# copies and moves between devices. Every other operation that meets an n-dim CPU tensor and
+# a meta one would fail on a GPU, even where a meta kernel (matmul, linear) lets it pass.
+_MAY_MIX = frozenset({"Tensor.__getitem__", "Tensor.__setitem__", "Tensor.copy_", "Tensor.to", "Tensor.type_as",
+                      "Tensor.index_put_", "Tensor.new_tensor", "Tensor.__repr__", "Tensor.__format__"})
+
+
+def _mixes(args: Any, kwargs: Any) -> bool:
+    """Whether a call's tensor arguments hold both a meta tensor and an n-dim CPU tensor
+    (a 0-dim CPU tensor is a scalar, which a GPU also accepts)."""
+    seen_meta = seen_cpu = False
+    for value in (*args, *(kwargs or {}).values()):
+        for t in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(t, torch.Tensor):
+                seen_meta = seen_meta or t.device.type == "meta"
+                seen_cpu = seen_cpu or (t.device.type == "cpu" and t.dim() > 0)
+    return seen_meta and seen_cpu
+
+
 class _Watch(TorchFunctionMode):
     """Records where the student's code makes a CPU tensor, and the torch call running last."""
 
@@ -117,11 +137,14 @@ class _Watch(TorchFunctionMode):
         super().__init__()
         self.paths = paths
         self.created: list[dict[str, Any]] = []
+        self.mixed: list[dict[str, Any]] = []
         self.current = ""
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         name = _name_of(func)
         self.current = name
+        if not self.mixed and name not in _MAY_MIX and _mixes(args, kwargs):
+            self.mixed.append({"what": name, **(self._caller() or {})})
         result = func(*args, **(kwargs or {}))
         if len(self.created) < MAX_CREATED and any(t.device.type == "cpu" for _, t in tensors_in(result)):
             frame = self._caller()
@@ -167,9 +190,9 @@ def run_on_meta(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any],
         frames = traceback.extract_tb(exc.__traceback__)
         lines = traceback.format_exception_only(type(exc), exc)
         message = lines[-1].strip() if lines else type(exc).__name__
-        return {"status": "raised", "call": watch.current, "created": watch.created,
+        return {"status": "raised", "call": watch.current, "created": watch.created, "mixed": watch.mixed,
                 "frame": _student_frame(frames, paths),
                 "error": {"type": type(exc).__name__, "types": [c.__name__ for c in type(exc).__mro__],
                           "message": message.replace(paths[0], paths[1])[:1000]}}
-    return {"status": "returned", "created": watch.created,
+    return {"status": "returned", "created": watch.created, "mixed": watch.mixed,
             "misplaced": [[where, str(t.device)] for where, t in tensors_in(value) if t.device.type != "meta"][:5]}
