@@ -60,6 +60,16 @@ def buffer_written(x, W, b):
     out[:] = x
     return out
 
+def tolist_rebuilt(x, W, b):
+    return torch.tensor(x.tolist(), dtype=x.dtype)
+
+def item_rebuilt(x, W, b):
+    return torch.tensor(float(x.sum()), dtype=x.dtype)
+
+def item_then_mixed(x, W, b):
+    scale = float(x.abs().max())
+    return x / scale + torch.ones(x.shape, dtype=x.dtype)
+
 def draws(x, generator):
     return torch.randn(x.shape, generator=generator, device=x.device)
 '''
@@ -97,6 +107,9 @@ def test_correct_code_and_what_meta_cannot_run_give_no_verdict(student, name):
     ("moves_to_cpu", "with .cpu()", "drop the .cpu()"),
     ("numpy_round_trip", "converts a tensor to NumPy", "instead of NumPy"),
     ("buffer_written", "writes its inputs' data into a tensor made on the CPU", "device=x.device"),
+    ("tolist_rebuilt", "returns result as a new CPU tensor", "device=x.device"),
+    ("item_rebuilt", "returns result as a new CPU tensor", "device=x.device"),
+    ("item_then_mixed", "mixes a tensor made on the CPU with its inputs' device", "device=x.device"),
 ])
 def test_device_bugs_fail_naming_function_line_and_fix(student, name, evidence, advice):
     message = judge_meta_run(name, _report(student, name))
@@ -104,7 +117,7 @@ def test_device_bugs_fail_naming_function_line_and_fix(student, name, evidence, 
     assert message.startswith(name) and evidence in message and advice in message
     assert "torch.zeros(n, device=x.device, dtype=x.dtype)" in message or "drop" in message or "NumPy" in message
     assert "student.py line" in message  # the student's own line, under the submission's name
-    assert "meta device" in message
+    assert "meta device" in message or "following which tensors come from them" in message
 
 
 def test_the_line_and_the_creating_factory_are_both_named(student):

@@ -23,11 +23,14 @@ What counts as a bug is device evidence only, never "meta cannot do this":
 | ``.numpy()`` / ``np.asarray`` of a tensor            | bug: no ``.numpy()`` on CUDA    |
 | ``.cpu()`` / ``.to("cpu")``                           | bug: data leaves the device     |
 | writing into a tensor a factory made on the CPU      | bug: made without ``device=``   |
-| ``.item()``, ``float()``, ``bool()``, ``.tolist()``  | no verdict: legal on CUDA (sync)|
-| an op with no meta kernel, data-dependent shapes     | no verdict                      |
+| ``.item()``, ``float()``, ``bool()``, ``.tolist()``  | not by themselves: see below    |
+| an op with no meta kernel, data-dependent shapes     | not by themselves: see below    |
 
 ``.item()`` and ``.tolist()`` are synchronisations, slow but correct on a GPU; flagging them
-would cost a correct solution a point it keeps on CUDA, so the run just stops counting there.
+would cost a correct solution a point it keeps on CUDA. Where the meta run stops at one (or at
+anything else meta cannot run) without device evidence, the function runs once more on its
+CPU inputs while :mod:`grader.sandbox.provenance` follows which tensors come from them: a
+``torch.tensor(x.tolist())`` returned, or a CPU-made tensor meeting the inputs' data, is a bug.
 """
 
 from __future__ import annotations
@@ -99,7 +102,33 @@ def judge_meta_run(fn: str, report: Any) -> str | None:
     if any(m in message for m in _MISMATCH):
         return (f"{fn} mixes a CPU tensor with its inputs' device{at_text} ({message.split(': ', 1)[-1]})"
                 f"{created}. Fix: {_FACTORY_HINT} {_HOW}")
-    return mixed  # it stopped where meta cannot go (a value read), after mixing devices, or not
+    if mixed:
+        return mixed  # it mixed devices before it stopped where meta cannot go
+    return _judge_tracked(fn, report.get("tracked"))
+
+
+_TRACKED_HOW = ("(found by running it once more on its CPU inputs and following which tensors come from them, "
+                "past the value reads the meta device cannot make; on a GPU this call fails the same way)")
+
+
+def _judge_tracked(fn: str, report: Any) -> str | None:
+    """The verdict of the run that follows the inputs (grader.sandbox.provenance)."""
+    if not isinstance(report, dict):
+        return None
+    made, made_at = _creation(report.get("created"))
+    created = f"; that tensor was made by {made} at {made_at}" if made and made_at else ""
+    records = [m for m in report.get("mixed") or () if isinstance(m, dict)]
+    if records:
+        at = _where(records[0])
+        return (f"{fn} mixes a tensor made on the CPU with its inputs' device in {records[0].get('what', 'a call')}"
+                f"{f' at {at}' if at else ''}{created}: a GPU refuses this. Fix: {_FACTORY_HINT} {_TRACKED_HOW}")
+    wrong = report.get("misplaced") if report.get("status") == "returned" else None
+    if isinstance(wrong, list) and wrong:
+        what = ", ".join(str(w[0]) for w in wrong if isinstance(w, list) and w)
+        return (f"{fn} returns {what} as a new CPU tensor, not one on its inputs' device{created} (a value read "
+                f"with .item() or .tolist() and made into a tensor again stays on the CPU). Fix: {_FACTORY_HINT} "
+                f"{_TRACKED_HOW}")
+    return None
 
 
 def _mixing(fn: str, mixed: Any, created: str) -> str | None:

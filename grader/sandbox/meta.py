@@ -16,6 +16,7 @@ only hides its own bug.
 | ``frame``   | ``{"file", "line", "code"}``: the student's innermost line when it raised     |
 | ``call``    | the torch function running when it raised (``Tensor.cpu``, ``torch.cat``, ...)|
 | ``created`` | ``[{"what", "file", "line", "code"}, ...]``: where CPU tensors were made     |
+| ``tracked`` | after a raise without evidence: :mod:`grader.sandbox.provenance`'s report   |
 | ``mixed``   | the first call given a meta and an n-dim CPU tensor, where it was made      |
 """
 
@@ -118,6 +119,11 @@ _MAY_MIX = frozenset({"Tensor.__getitem__", "Tensor.__setitem__", "Tensor.copy_"
                       "Tensor.index_put_", "Tensor.new_tensor", "Tensor.__repr__", "Tensor.__format__"})
 
 
+# Messages that already are device evidence (grader.checks.device judges them).
+_EVIDENCE = ("is not on the expected device", "Expected all tensors to be on the same device",
+             "device type tensor to numpy")
+
+
 def _mixes(args: Any, kwargs: Any) -> bool:
     """Whether a call's tensor arguments hold both a meta tensor and an n-dim CPU tensor
     (a 0-dim CPU tensor is a scalar, which a GPU also accepts)."""
@@ -190,9 +196,16 @@ def run_on_meta(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any],
         frames = traceback.extract_tb(exc.__traceback__)
         lines = traceback.format_exception_only(type(exc), exc)
         message = lines[-1].strip() if lines else type(exc).__name__
-        return {"status": "raised", "call": watch.current, "created": watch.created, "mixed": watch.mixed,
-                "frame": _student_frame(frames, paths),
-                "error": {"type": type(exc).__name__, "types": [c.__name__ for c in type(exc).__mro__],
-                          "message": message.replace(paths[0], paths[1])[:1000]}}
+        report = {"status": "raised", "call": watch.current, "created": watch.created, "mixed": watch.mixed,
+                  "frame": _student_frame(frames, paths),
+                  "error": {"type": type(exc).__name__, "types": [c.__name__ for c in type(exc).__mro__],
+                            "message": message.replace(paths[0], paths[1])[:1000]}}
+        if not watch.mixed and not any(m in message for m in _EVIDENCE):
+            # Stopped where meta cannot go (a value read, a data-dependent shape, no meta
+            # kernel): follow the inputs on the CPU instead (grader.sandbox.provenance).
+            from grader.sandbox.provenance import run_tracking_inputs
+
+            report["tracked"] = run_tracking_inputs(fn, args, kwargs, paths)
+        return report
     return {"status": "returned", "created": watch.created, "mixed": watch.mixed,
             "misplaced": [[where, str(t.device)] for where, t in tensors_in(value) if t.device.type != "meta"][:5]}
