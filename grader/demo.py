@@ -20,6 +20,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from rich.console import Console
 
 from grader.assignment_pool import default_jobs
 from grader.course import Course, load_course
+from grader.errors import CourseError
 from grader.formats import grade_json
 from grader.formats.gradebook import write_canvas_gradebook, write_gradebook
 from grader.grading import GradeOptions, grade_submission
@@ -45,13 +47,48 @@ def demo_options() -> GradeOptions:
                         jobs=default_jobs())
 
 
+def _beside(course: Course, *parts: str) -> Path:
+    """``parts`` beside the course, else in this source tree (a course without examples)."""
+    for base in (course.root, Path(__file__).resolve().parent.parent):
+        if base.joinpath(*parts).exists():
+            return base.joinpath(*parts)
+    return course.root.joinpath(*parts)
+
+
 def examples_root(course: Course) -> Path:
     """``examples/submissions`` beside the course, else the one in this source tree."""
-    for candidate in (course.root / "examples" / "submissions",
-                      Path(__file__).resolve().parent.parent / "examples" / "submissions"):
-        if candidate.is_dir():
-            return candidate
-    return course.root / "examples" / "submissions"
+    return _beside(course, "examples", "submissions")
+
+
+def assemble_examples(course: Course, into: Path) -> list[tuple[str, Path]]:
+    """Each example submission as a folder under ``into``: its own files, then the fixtures
+    ``examples/submissions.toml`` names for it."""
+    manifest_path = _beside(course, "examples", "submissions.toml")
+    fixtures = _beside(course, "tests", "fixtures")
+    root = examples_root(course)
+    try:
+        manifest = tomllib.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CourseError(f"{manifest_path}: not a readable TOML file ({exc})") from exc
+    names = sorted(set(manifest) | ({p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()))
+    out = []
+    for name in names:
+        folder = into / name
+        if (root / name).is_dir():
+            shutil.copytree(root / name, folder, ignore=shutil.ignore_patterns("__pycache__"))
+        folder.mkdir(parents=True, exist_ok=True)
+        files = manifest.get(name, {})
+        if not isinstance(files, dict):
+            raise CourseError(f"{manifest_path}: [{name}]: expected a table of \"<student file>\" = "
+                              f"\"<assignment>/<fixture>\", got {files!r}")
+        for student_file, fixture in files.items():
+            source = fixtures / f"{fixture}.py" if isinstance(fixture, str) else None
+            if source is None or not source.is_file():
+                raise CourseError(f"{manifest_path}: [{name}] {student_file!r}: expected the name of a fixture "
+                                  f"under {fixtures} (like \"iou/correct_unbind\"), got {fixture!r}")
+            shutil.copyfile(source, folder / student_file)
+        out.append((name, folder))
+    return out
 
 
 def gather_stubs(course: Course, into: Path) -> Path:
@@ -67,8 +104,7 @@ def gather_stubs(course: Course, into: Path) -> Path:
 def grade_examples(course: Course, work_dir: Path, *, options: GradeOptions | None = None,
                    on_submission: Callable[[str, SubmissionResult], None] | None = None) -> list[SubmissionResult]:
     options = options or demo_options()
-    root = examples_root(course)
-    submissions = [(p.name, p) for p in sorted(root.iterdir()) if p.is_dir()] if root.is_dir() else []
+    submissions = assemble_examples(course, work_dir / "examples")
     submissions.append(("stubs", gather_stubs(course, work_dir / "stubs")))
     results = []
     for name, path in submissions:

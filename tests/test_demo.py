@@ -44,3 +44,36 @@ def test_demo_writes_dashboard_reports_and_gradebooks(tmp_path, capsys):
     for name in names:
         assert f'href="{name}.html"' in page
     print(f"grader demo took {elapsed:.0f} s")
+
+
+def test_the_examples_are_built_from_the_fixtures_not_copies(tmp_path):
+    import shutil
+    import tomllib
+
+    import pytest
+
+    from grader.course import load_course
+    from grader.demo import assemble_examples
+    from grader.errors import CourseError
+
+    manifest = tomllib.loads((ROOT / "examples" / "submissions.toml").read_text())
+    course = load_course(ROOT)
+    built = dict(assemble_examples(course, tmp_path / "built"))
+    assert set(manifest) <= set(built)
+    assert sorted(p.name for p in built["correct"].iterdir()) == sorted(a.student_file for a in course.assignments)
+    for name, files in manifest.items():
+        for student_file, fixture in files.items():
+            assert (built[name] / student_file).read_bytes() == (ROOT / "tests" / "fixtures" / f"{fixture}.py").read_bytes()
+            if name == "correct":
+                assert fixture.split("/")[1].startswith("correct_")
+    # no example file repeats a fixture: what a fixture holds is named in the manifest
+    fixtures = {p.read_bytes() for p in (ROOT / "tests" / "fixtures").glob("*/*.py")}
+    assert not [p for p in (ROOT / "examples" / "submissions").rglob("*.py") if p.read_bytes() in fixtures]
+    broken = tmp_path / "course"
+    for folder in ("assignments", "reference"):
+        shutil.copytree(ROOT / folder / "iou", broken / folder / "iou")
+    (broken / "examples").mkdir()
+    (broken / "examples" / "submissions.toml").write_text('[correct]\n"iou.py" = "iou/no_such_fixture"\n')
+    (broken / "tests" / "fixtures").mkdir(parents=True)
+    with pytest.raises(CourseError, match=r'submissions.toml: \[correct\] .iou.py.: expected the name of a fixture'):
+        assemble_examples(load_course(broken), tmp_path / "out")
