@@ -20,13 +20,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 
 from grader.assignment_pool import default_jobs
+from grader.config import tomllib
 from grader.course import Course, load_course
 from grader.errors import CourseError
 from grader.formats import grade_json

@@ -48,10 +48,10 @@ def test_demo_writes_dashboard_reports_and_gradebooks(tmp_path, capsys):
 
 def test_the_examples_are_built_from_the_fixtures_not_copies(tmp_path):
     import shutil
-    import tomllib
 
     import pytest
 
+    from grader.config import tomllib
     from grader.course import load_course
     from grader.demo import assemble_examples
     from grader.errors import CourseError
@@ -63,7 +63,8 @@ def test_the_examples_are_built_from_the_fixtures_not_copies(tmp_path):
     assert sorted(p.name for p in built["correct"].iterdir()) == sorted(a.student_file for a in course.assignments)
     for name, files in manifest.items():
         for student_file, fixture in files.items():
-            assert (built[name] / student_file).read_bytes() == (ROOT / "tests" / "fixtures" / f"{fixture}.py").read_bytes()
+            want = (ROOT / "tests" / "fixtures" / f"{fixture}.py").read_bytes()
+            assert (built[name] / student_file).read_bytes() == want
             if name == "correct":
                 assert fixture.split("/")[1].startswith("correct_")
     # no example file repeats a fixture: what a fixture holds is named in the manifest
