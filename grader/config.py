@@ -29,6 +29,11 @@ the file may say (the bundled ``course.toml`` documents each key with an example
 | ``[notebooks]``                    | ``skip_tag``         | cells with this tag are not graded             |
 |                                    | ``max_mb``           | a larger notebook is a graded ``error``        |
 | ``[notebooks.files]``              | ``"<name>.ipynb"``   | the assignment ids that notebook holds         |
+| ``[time_limits]``                  | ``call_floor_s``     | a call of the student's may always take this   |
+|                                    | ``reference_factor`` | ... or this many times the reference's time    |
+|                                    | ``after_timeout_floor_s`` | the floor once a function ran out of time |
+|                                    | ``strikes``          | timeouts after which a function is not called  |
+|                                    | ``import_cpu_s``     | CPU seconds a student file may use at import   |
 
 Errors name the file, the key and what was expected, e.g.
 ``course.toml: [assignments.iou] points: expected a number >= 0, got "ten"``.
@@ -45,6 +50,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from grader.checks.time_budget import TimeLimits
 from grader.errors import CourseError
 from grader.notebooks.preparing import NotebookSettings
 from grader.spec.model import AssignmentSpec
@@ -122,6 +128,7 @@ class CourseConfig:
     assignments: Mapping[str, AssignmentConfig] = field(default_factory=dict)
     similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
     notebooks: NotebookSettings = field(default_factory=NotebookSettings)
+    time_limits: TimeLimits = field(default_factory=TimeLimits)
     source: str = ""  # the file it came from, for error messages
 
     def visibility(self, assignment_id: str, test_name: str, suite_visibility: str) -> str:
@@ -188,7 +195,8 @@ _ASSIGNMENT_KEYS = {"points", "due", "max_examples", "tests"}
 _TEST_KEYS = {"points", "visibility", "max_examples"}
 _SIMILARITY_KEYS = {"threshold", "min_tokens", "common_share"}
 _NOTEBOOK_KEYS = {"files", "skip_tag", "max_mb"}
-_TOP_KEYS = {"course", "late_policy", "visibility", "assignments", "similarity", "notebooks"}
+_TIME_KEYS = {"call_floor_s", "reference_factor", "after_timeout_floor_s", "strikes", "import_cpu_s"}
+_TOP_KEYS = {"course", "late_policy", "visibility", "assignments", "similarity", "notebooks", "time_limits"}
 
 
 class _Reader:
@@ -299,8 +307,25 @@ def parse_config(data: Mapping[str, Any], source: str = CONFIG_FILE) -> CourseCo
         assignments=assignments,
         similarity=_parse_similarity(source, data.get("similarity", {})),
         notebooks=_parse_notebooks(source, data.get("notebooks", {})),
+        time_limits=_parse_time_limits(source, data.get("time_limits", {})),
         source=source,
     )
+
+
+def _parse_time_limits(source: str, table: Any) -> TimeLimits:
+    reader = _Reader(source, "time_limits", table, _TIME_KEYS)
+    defaults = TimeLimits()
+    limits = TimeLimits(
+        call_floor_s=_or(reader.number("call_floor_s", minimum=0.01), defaults.call_floor_s),
+        reference_factor=_or(reader.number("reference_factor", minimum=1.0), defaults.reference_factor),
+        after_timeout_floor_s=_or(reader.number("after_timeout_floor_s", minimum=0.01), defaults.after_timeout_floor_s),
+        strikes=_or(reader.integer("strikes", minimum=1), defaults.strikes),
+        import_cpu_s=_or(reader.number("import_cpu_s", minimum=1.0), defaults.import_cpu_s),
+    )
+    if limits.after_timeout_floor_s > limits.call_floor_s:
+        reader.fail("after_timeout_floor_s", f"expected at most call_floor_s ({limits.call_floor_s:g})",
+                    limits.after_timeout_floor_s)
+    return limits
 
 
 def _parse_similarity(source: str, table: Any) -> SimilarityConfig:
@@ -409,6 +434,12 @@ def to_toml(config: CourseConfig, *, keep_test: Any = None) -> str:
         if notebooks.files:
             lines += ["", "[notebooks.files]"]
             lines += [f"{json.dumps(name)} = {json.dumps(list(ids))}" for name, ids in notebooks.files]
+    if config.time_limits != TimeLimits():
+        limits = config.time_limits
+        lines += ["", "[time_limits]", f"call_floor_s = {limits.call_floor_s!r}",
+                  f"reference_factor = {limits.reference_factor!r}",
+                  f"after_timeout_floor_s = {limits.after_timeout_floor_s!r}", f"strikes = {limits.strikes}",
+                  f"import_cpu_s = {limits.import_cpu_s!r}"]
     for assignment_id, conf in config.assignments.items():
         lines += ["", f"[assignments.{assignment_id}]"]
         if conf.points is not None:

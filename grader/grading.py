@@ -20,6 +20,7 @@ from grader import __version__
 from grader.assignment_pool import grade_in_parallel, usable_jobs
 from grader.checks.driver import TestOutcome, run_test
 from grader.checks.student import CallLog, Student
+from grader.checks.time_budget import CallBudget, TimeLimits, assignment_reference, import_cpu_message
 from grader.course import Course
 from grader.notebooks import NotebookSettings, grade_notebook
 from grader.results import AssignmentResult, SubmissionResult
@@ -50,6 +51,7 @@ class GradeOptions:
     | limits                | per-worker resource limits                           | Limits()|
     | max_examples          | examples per test (None: each test's own)            | None    |
     | jobs                  | assignments graded at once, one process each         | 1       |
+    | time_limits           | per-call and import limits (None: course.toml's)     | None    |
     """
 
     only: tuple[str, ...] = ()
@@ -62,6 +64,7 @@ class GradeOptions:
     max_examples: int | None = None
     jobs: int = 1
     notebooks: NotebookSettings | None = None  # None: the course's [notebooks] settings
+    time_limits: TimeLimits | None = None  # None: the course's [time_limits] settings
 
 
 def seed_for_test(course_seed: int, test: TestSpec) -> int:
@@ -69,7 +72,8 @@ def seed_for_test(course_seed: int, test: TestSpec) -> int:
     return (course_seed ^ zlib.crc32(test.key.encode())) & 0xFFFFFFFF
 
 
-def _import_failure(spec: AssignmentSpec, reply: Reply, file: str, import_timeout_s: float) -> AssignmentResult:
+def _import_failure(spec: AssignmentSpec, reply: Reply, file: str, import_timeout_s: float,
+                    import_cpu_s: float = 0.0) -> AssignmentResult:
     if reply.violations:
         # The source scan names where the student's code refers to the name; the worker's
         # tracer (a forbidden call made while importing) has only the names.
@@ -80,6 +84,15 @@ def _import_failure(spec: AssignmentSpec, reply: Reply, file: str, import_timeou
     if reply.kind == "timeout":
         return not_graded(spec, status="error", test_status="timeout", file=file,
                           message=f"importing {spec.student_file} took longer than {import_timeout_s:g} s")
+    cpu_limited = (reply.kind == "raised" and reply.error is not None and reply.error.type_name == "ImportCPUTimeLimit"
+                   or reply.kind == "crashed" and "SIGXCPU" in reply.message)
+    if cpu_limited:
+        failed = not_graded(spec, status="error", test_status="timeout", file=file,
+                            message=import_cpu_message(spec.student_file, import_cpu_s,
+                                                       reply.error.traceback if reply.error else ""))
+        if reply.error is not None:
+            failed = replace(failed, tests=tuple(replace(t, traceback=reply.error.traceback) for t in failed.tests))
+        return failed
     if reply.kind == "raised" and reply.error is not None:
         failed = not_graded(spec, status="error", test_status="error", file=file, message=reply.error.message)
         # Where the import failed (the student's frames only); a notebook's names the cell.
@@ -133,6 +146,7 @@ def _grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: 
             lambda message: not_graded(spec, status="error", test_status="error", file=str(student_file),
                                        message=message))
     started = time.monotonic()
+    time_limits = options.time_limits or TimeLimits()
     worker = Worker(
         student_path=str(student_file),
         module_name=Path(spec.student_file).stem,
@@ -142,18 +156,23 @@ def _grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: 
         public_dir=spec.public_dir,
         functions=spec.functions,
         import_timeout_s=options.import_timeout_s,
+        import_cpu_s=time_limits.import_cpu_s,
     )
     first = worker.start()
     if first.kind != "value" or first.violations:
         worker.stop()
-        failed = _import_failure(spec, first, str(student_file), options.import_timeout_s)
+        failed = _import_failure(spec, first, str(student_file), options.import_timeout_s, time_limits.import_cpu_s)
         return _charge_failed_import(spec, failed, worker.charged) if worker.charged else failed
     outcomes: dict[str, TestOutcome] = {}
     elapsed: dict[str, float] = {}
+    # Shared by the assignment's tests: a function that ran out of time in one test is given
+    # no second full limit in the next (grader.checks.time_budget).
+    calls = CallBudget(time_limits, assignment_reference(spec.public_dir, spec.id, spec.student_file))
     try:
         for test in spec.tests:
             t0 = time.monotonic()
-            outcomes[test.name] = _run_one(spec, test, worker, seed=seed, options=options, deadline=deadline)
+            outcomes[test.name] = _run_one(spec, test, worker, seed=seed, options=options, deadline=deadline,
+                                           calls=calls)
             elapsed[test.name] = time.monotonic() - t0
             if progress is not None:
                 progress(spec.id, test.name)
@@ -164,7 +183,7 @@ def _grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: 
 
 
 def _run_one(spec: AssignmentSpec, test: TestSpec, worker: Worker, *, seed: int, options: GradeOptions,
-             deadline: float) -> TestOutcome:
+             deadline: float, calls: CallBudget | None = None) -> TestOutcome:
     now = time.monotonic()
     if now >= deadline:
         return TestOutcome("timeout", "the submission's time budget ran out before this test")
@@ -182,7 +201,8 @@ def _run_one(spec: AssignmentSpec, test: TestSpec, worker: Worker, *, seed: int,
     log = CallLog(deadline=now + budget)
     # On the CPU, meta-safe functions are also checked on the meta device; on a GPU the real
     # device shows the same bugs (grader.checks.device).
-    student = Student(worker, spec.functions, log, meta_safe=spec.meta_safe if options.device == "cpu" else ())
+    student = Student(worker, spec.functions, log, meta_safe=spec.meta_safe if options.device == "cpu" else (),
+                      budget=calls)
     return run_test(test, student, log, module_name=Path(spec.student_file).stem,
                     seed_value=seed_for_test(seed, test), device=options.device, max_examples=options.max_examples)
 
@@ -203,6 +223,8 @@ def grade_submission(path: str | Path, course: Course, options: GradeOptions | N
         specs = [a.only_visible() for a in specs]
     if options.notebooks is None:
         options = replace(options, notebooks=getattr(course.config, "notebooks", None) or NotebookSettings())
+    if options.time_limits is None:
+        options = replace(options, time_limits=getattr(course.config, "time_limits", None) or TimeLimits())
     files = locate_files(Path(path), [a.student_file for a in specs],
                          functions={a.student_file: a.functions for a in specs},
                          notebook_files=dict(options.notebooks.files), max_notebook_mb=options.notebooks.max_mb)

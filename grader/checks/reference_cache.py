@@ -10,6 +10,7 @@ cached. Answers are deep-copied out, so a test that modifies one cannot change t
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from types import ModuleType
@@ -33,6 +34,21 @@ def _has_state(value: Any) -> bool:
     return False
 
 
+def _copy_state(value: Any) -> Any:
+    """``value`` with every ``torch.Generator`` in it replaced by a copy in the same state."""
+    if isinstance(value, torch.Generator):
+        copy = torch.Generator(device=value.device)
+        copy.set_state(value.get_state())
+        return copy
+    if isinstance(value, list):
+        return [_copy_state(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copy_state(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy_state(v) for k, v in value.items()}
+    return value
+
+
 class CachedReference:
     """Stands for a reference module; its functions answer from the cache when they can."""
 
@@ -40,6 +56,7 @@ class CachedReference:
         self._module = module
         self._cache: OrderedDict[bytes, Any] = OrderedDict()
         self._wrapped: dict[str, Callable[..., Any]] = {}
+        self._times: dict[bytes, float] = {}
         self.hits = 0
         self.misses = 0
 
@@ -51,6 +68,40 @@ class CachedReference:
         if name not in self._wrapped:
             self._wrapped[name] = self._memoised(name, value)
         return self._wrapped[name]
+
+    def call_time_s(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> float | None:
+        """Seconds the reference's ``name`` takes on these arguments, measured once per process on
+        a copy of them; None where it cannot be timed (no such function, not plain data).
+
+        The answer of a stateless call is cached as the memoised call would cache it, so the
+        test body's own call of the reference on the same arguments then costs nothing.
+        """
+        fn = getattr(self._module, name, None)
+        if not callable(fn) or isinstance(fn, type):
+            return None
+        try:
+            key = hashlib.sha256(wire.encode({"fn": name, "args": list(args), "kwargs": kwargs})).digest()
+        except (wire.WireError, TypeError, ValueError):
+            return None
+        if key in self._times:
+            return self._times[key]
+        stateful = _has_state((args, kwargs))
+        call_args, call_kwargs = _copy_state(fresh(list(args))), _copy_state(fresh(dict(kwargs)))
+        started = time.perf_counter()
+        try:
+            result = fn(*call_args, **call_kwargs)
+            raised = False
+        except Exception:  # noqa: BLE001 - the time to refuse the arguments is a time too
+            result, raised = None, True
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.synchronize()
+        elapsed = time.perf_counter() - started
+        self._times[key] = elapsed
+        if not (raised or stateful) and key not in self._cache:
+            self._cache[key] = fresh(result)
+            if len(self._cache) > MAX_ENTRIES:
+                self._cache.popitem(last=False)
+        return elapsed
 
     def _memoised(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from grader.checks import device
 from grader.sandbox import cuda
 from grader.sandbox.process import Reply
+
+if TYPE_CHECKING:
+    from grader.checks.time_budget import CallBudget
 
 
 class StudentRaised(Exception):
@@ -90,10 +93,11 @@ class Student:
     """Attribute access gives the student's functions; anything else is a suite bug."""
 
     def __init__(self, sink: CallSink, functions: Iterable[str], log: CallLog, *,
-                 meta_safe: Iterable[str] = ()) -> None:
+                 meta_safe: Iterable[str] = (), budget: CallBudget | None = None) -> None:
         self._sink = sink
         self._functions = frozenset(functions)
         self._log = log
+        self._budget = budget  # each call's own limit (None: what is left of the test's clock)
         # Functions whose first call in this test is replayed on the meta device, and those
         # done (grader.checks.device says why the check sits in every test).
         self._meta_safe = frozenset(meta_safe)
@@ -114,13 +118,24 @@ class Student:
         remaining = self._log.remaining_s()
         if remaining <= 0:
             raise AbortTest("timeout", "the test ran out of time before this call")
-        reply = self._sink.call(fn, list(args), dict(kwargs), remaining)
+        limit, why = None, ""
+        if self._budget is not None:
+            refused = self._budget.refusal(fn)
+            if refused:
+                raise AbortTest("timeout", refused)
+            limit, why = self._budget.limit_s(fn, args, kwargs)
+        own_limit = limit is not None and limit < remaining
+        timeout_s = limit if own_limit else remaining
+        reply = self._sink.call(fn, list(args), dict(kwargs), timeout_s)
         self._log.add_output(reply.stdout)
         if reply.violations:
             names = ", ".join(sorted(set(reply.violations)))
             raise AbortTest("violation", f"{fn} called {names}, which this assignment forbids")
         if reply.kind == "timeout":
-            raise AbortTest("timeout", f"{fn} did not return in time ({reply.message}); "
+            if self._budget is not None:
+                self._budget.timed_out(fn)
+            detail = f"no answer within {timeout_s:.3g} s: {why}" if own_limit else reply.message
+            raise AbortTest("timeout", f"{fn} did not return in time ({detail}); "
                             "look for an infinite loop or very slow code")
         if reply.kind in ("crashed", "garbled"):
             raise AbortTest("error", f"{fn} crashed: {reply.message}")
@@ -148,7 +163,10 @@ class Student:
         return reply.value
 
     def _check_on_meta(self, fn: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        """Run ``fn`` once more on the meta device; a device bug ends the test as failed."""
+        """Run ``fn`` once more on the meta device; a device bug ends the test as failed.
+
+        The test's clock is its limit, not the call's: meta kernels are tens of times slower
+        than the real ones on these small tensors, so the reference's time says nothing here."""
         remaining = self._log.remaining_s()
         if remaining <= 0:
             return

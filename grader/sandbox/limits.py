@@ -19,10 +19,13 @@ under an id of its own (see :mod:`grader.sandbox.identity`), so workers do not s
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import math
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -111,6 +114,54 @@ def limit_address_space(limits: Limits) -> bool:
     base = _address_space_now()
     memory_bytes = limits.memory_mb * 1024 * 1024
     return bool(base and hasattr(resource, "RLIMIT_AS") and _set(resource.RLIMIT_AS, base + memory_bytes))
+
+
+class ImportCPUTimeLimit(BaseException):
+    """Raised in the student's import when it used up its CPU time (a BaseException, so the
+    student's own ``except Exception`` does not swallow it)."""
+
+
+@contextlib.contextmanager
+def import_cpu_limit(seconds: float) -> Iterator[None]:
+    """Limit the CPU time of what runs inside (the student's import) to about ``seconds``.
+
+    The soft RLIMIT_CPU is lowered to the CPU time used so far plus ``seconds`` (whole seconds,
+    rounded up), then put back; past it the kernel sends SIGXCPU every second, which raises
+    :class:`ImportCPUTimeLimit` where the student's code is running, so the message can name the
+    line. A handler is needed: PID 1 of a namespace ignores SIGXCPU at its default action. Code
+    that catches the exception or never returns to Python meets the hard limit (SIGKILL) or the
+    grader's wall clock at import.
+    """
+    if resource is None or not hasattr(resource, "RLIMIT_CPU") or not hasattr(signal, "SIGXCPU") or seconds <= 0:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    limit = math.ceil(used.ru_utime + used.ru_stime + seconds)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft != resource.RLIM_INFINITY and soft <= limit:
+        yield  # already tighter (a worker's cpu_s below the import limit)
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise ImportCPUTimeLimit(f"the import used more than {seconds:g} s of CPU time")
+
+    previous = signal.signal(signal.SIGXCPU, stop)
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+    except (ValueError, OSError):
+        signal.signal(signal.SIGXCPU, previous)
+        yield
+        return
+    try:
+        yield
+    finally:
+        try:
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+        except (ValueError, OSError):
+            pass
+        signal.signal(signal.SIGXCPU, previous)
 
 
 def redirect_stdio() -> None:

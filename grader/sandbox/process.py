@@ -176,6 +176,7 @@ class Worker:
     public_dir: str = ""
     import_timeout_s: float = 20.0
     functions: tuple[str, ...] = ()
+    import_cpu_s: float = 0.0  # CPU seconds the import may use (0: only the wall clock above)
 
     def __post_init__(self) -> None:
         self._process: Any = None
@@ -220,6 +221,7 @@ class Worker:
             "device": self.device,
             "limits": self.limits.as_dict(),
             "forbidden_calls": list(self.forbidden_calls),
+            "import_cpu_s": self.import_cpu_s,
             # The fork server's socket folder: a worker that reached it could fork unconfined.
             "hidden_dirs": [mp_util.get_temp_dir()],
         }

@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from grader.sandbox import arguments, confinement, cuda, meta, namespaces, wire
+from grader.sandbox import arguments, confinement, cuda, limits, meta, namespaces, wire
 
 
 class CappedText(io.TextIOBase):
@@ -180,7 +180,8 @@ def _worker(conn: Any, config: dict[str, Any], reasons: dict[str, str], *, names
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[config["module_name"]] = module
-        spec.loader.exec_module(module)
+        with limits.import_cpu_limit(float(config.get("import_cpu_s", 0) or 0)):
+            spec.loader.exec_module(module)
         ready: dict[str, Any] = {"kind": "ready"}
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the student's too
         ready = {"kind": "import_error", "error": _error_info(exc, paths)}
