@@ -20,6 +20,7 @@ from grader.checks.student import AbortTest, CallLog, Student
 from grader.sandbox import cuda
 from grader.sandbox.meta import misplaced, run_on_meta, wrong_device_error
 from grader.sandbox.process import Reply, Worker
+from grader.sandbox.provenance import run_tracking_inputs
 
 STUDENT = '''
 import numpy as np
@@ -92,7 +93,7 @@ def _args():
 
 def _report(student, name, args=None):
     module, paths = student
-    return run_on_meta(getattr(module, name), args if args is not None else _args(), {}, paths)
+    return run_on_meta(getattr(module, name), args if args is not None else _args(), {}, paths, run_tracking_inputs)
 
 
 @pytest.mark.parametrize("name", ["good", "reads_item", "reads_tolist", "masked_sum", "python_scalar_tensor"])
@@ -128,7 +129,7 @@ def test_the_line_and_the_creating_factory_are_both_named(student):
 
 def test_a_generator_argument_skips_the_check(student):
     module, paths = student
-    report = run_on_meta(module.draws, [torch.zeros(2, 2), torch.Generator()], {}, paths)
+    report = run_on_meta(module.draws, [torch.zeros(2, 2), torch.Generator()], {}, paths, run_tracking_inputs)
     assert report["status"] == "skipped" and judge_meta_run("draws", report) is None
 
 
@@ -342,6 +343,7 @@ def test_a_cpu_tensor_that_meta_lets_through_still_counts(tmp_path: Path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     paths = (str(tmp_path), "/submissions/bob")
-    eye = judge_meta_run("eye", run_on_meta(module.eye, [torch.randn(2, 3)], {}, paths))
+    eye = judge_meta_run("eye", run_on_meta(module.eye, [torch.randn(2, 3)], {}, paths, run_tracking_inputs))
     assert eye and "in Tensor.matmul at st.py line 4" in eye and "made by torch.eye" in eye
-    assert judge_meta_run("index", run_on_meta(module.index, [torch.randn(2, 3)], {}, paths)) is None
+    index = run_on_meta(module.index, [torch.randn(2, 3)], {}, paths, run_tracking_inputs)
+    assert judge_meta_run("index", index) is None

@@ -10,12 +10,15 @@ from __future__ import annotations
 import html
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from grader.atomic import write_atomically
+
+if TYPE_CHECKING:  # results renders itself through this module (_repr_html_): no import back
+    from grader.results import SubmissionResult
 from grader.report.presentation import STATUS_DISPLAY, format_points, percent_of, present_assignment
-from grader.results import SubmissionResult
 
 __all__ = ["environment", "inline_report", "render_report", "write_report"]
 

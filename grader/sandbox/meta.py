@@ -182,8 +182,12 @@ def _name_of(func: Any) -> str:
 
 
 def run_on_meta(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any],
-                paths: tuple[str, str]) -> dict[str, Any]:
-    """Call ``fn`` once with every tensor argument on meta; the report of the module docstring."""
+                paths: tuple[str, str],
+                follow_inputs: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Call ``fn`` once with every tensor argument on meta; the report of the module docstring.
+
+    ``follow_inputs`` (``grader.sandbox.provenance.run_tracking_inputs``, passed in by the
+    worker so the two modules do not import each other) runs where meta stops short."""
     try:
         meta_args, meta_kwargs = _to_meta(list(args)), _to_meta(dict(kwargs))
     except _CannotMove as exc:
@@ -200,12 +204,10 @@ def run_on_meta(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any],
                   "frame": _student_frame(frames, paths),
                   "error": {"type": type(exc).__name__, "types": [c.__name__ for c in type(exc).__mro__],
                             "message": message.replace(paths[0], paths[1])[:1000]}}
-        if not watch.mixed and not any(m in message for m in _EVIDENCE):
+        if follow_inputs is not None and not watch.mixed and not any(m in message for m in _EVIDENCE):
             # Stopped where meta cannot go (a value read, a data-dependent shape, no meta
             # kernel): follow the inputs on the CPU instead (grader.sandbox.provenance).
-            from grader.sandbox.provenance import run_tracking_inputs
-
-            report["tracked"] = run_tracking_inputs(fn, args, kwargs, paths)
+            report["tracked"] = follow_inputs(fn, args, kwargs, paths)
         return report
     return {"status": "returned", "created": watch.created, "mixed": watch.mixed,
             "misplaced": [[where, str(t.device)] for where, t in tensors_in(value) if t.device.type != "meta"][:5]}

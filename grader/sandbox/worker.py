@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from grader.sandbox import arguments, confinement, cuda, limits, meta, namespaces, wire
+from grader.sandbox import arguments, confinement, cuda, limits, meta, namespaces, provenance, wire
 
 
 class CappedText(io.TextIOBase):
@@ -210,7 +210,8 @@ def _serve(conn: Any, module: Any, out: CappedText, violations: list[str], paths
         try:
             fn: Callable[..., Any] = getattr(module, name)
             if request.get("op") == "meta":  # the device check on the meta device (grader.sandbox.meta)
-                reply: dict[str, Any] = {"kind": "value", "value": meta.run_on_meta(fn, args, kwargs, paths)}
+                report = meta.run_on_meta(fn, args, kwargs, paths, provenance.run_tracking_inputs)
+                reply: dict[str, Any] = {"kind": "value", "value": report}
             else:
                 before = arguments.snapshot(fn, args, kwargs)
                 value = fn(*args, **kwargs)
