@@ -94,6 +94,20 @@ def grade_case(course: Any, key: str, path: Path, options: GradeOptions | None =
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def suite_digests(root: Path = ROOT) -> dict[str, str]:
+    """Per assignment, a digest of its suites, references and helpers (what decides its grades)."""
+    import hashlib
+
+    out = {}
+    for folder in sorted((root / "assignments").iterdir()):
+        digest = hashlib.sha256()
+        for part in ("assignments", "reference"):
+            for path in sorted((root / part / folder.name).glob("*.py")):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        out[folder.name] = digest.hexdigest()[:16]
+    return out
+
+
 def versions() -> dict[str, str]:
     import hypothesis
     import torch
@@ -106,7 +120,7 @@ def main(out: str) -> None:
 
     course = load_course(ROOT)
     cases = fixture_cases() + hostile_cases()
-    recorded = {"versions": versions(), "seed": course.seed, "results": {}}
+    recorded = {"versions": versions(), "seed": course.seed, "suites": suite_digests(), "results": {}}
     for key, path in cases:
         recorded["results"][key] = grade_case(course, key, path)
         print(key, flush=True)
