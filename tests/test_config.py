@@ -169,3 +169,17 @@ def test_the_bundled_course_uses_the_eight_of_spec_and_offers_every_folder():
                                                   "init_variance", "iou", "lstm"]
     assert {a.id for a in course.offered} == {p.name for p in (ROOT / "assignments").iterdir()
                                               if (p / "suite.py").is_file()}
+
+
+def test_a_time_limits_or_notebooks_change_marks_every_assignment_for_regrading(tmp_path):
+    from grader.batch.plan import suite_fingerprints
+    from grader.grading import GradeOptions
+
+    copy_course(tmp_path, ("iou", "lstm"), "")
+    before = suite_fingerprints(load_course(tmp_path), GradeOptions())
+    for toml in ("[time_limits]\nreference_factor = 50\n", '[notebooks]\nskip_tag = "no-grade"\n'):
+        (tmp_path / "course.toml").write_text(toml)
+        after = suite_fingerprints(load_course(tmp_path), GradeOptions())
+        assert set(after) == set(before) and all(after[a] != before[a] for a in before), toml
+    (tmp_path / "course.toml").write_text("")
+    assert suite_fingerprints(load_course(tmp_path), GradeOptions()) == before

@@ -65,7 +65,11 @@ def suite_fingerprints(course: Course, options: GradeOptions) -> dict[str, str]:
     out = {}
     for spec in course.offered or course.assignments:
         digest = hashlib.sha256(engine.encode())
-        digest.update(json.dumps({"seed": course.seed, "options": chosen, "spec": _spec_data(spec)},
+        # course.toml tables that change a verdict besides the spec's own points and budgets
+        limits = {"time_limits": getattr(course.config, "time_limits", None),
+                  "notebooks": getattr(course.config, "notebooks", None)}
+        digest.update(json.dumps({"seed": course.seed, "options": chosen, "spec": _spec_data(spec),
+                                  "course": {k: repr(v) for k, v in limits.items()}},
                                  sort_keys=True, default=str).encode())
         for folder in ("assignments", "reference"):
             base = course.root / folder / spec.id
