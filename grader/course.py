@@ -7,16 +7,14 @@ tests; ``reference/<id>/suite.py``, where present, adds the hidden ones.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.config import CourseConfig, load_course_config
 from grader.errors import CourseError, SuiteError
 from grader.spec.model import AssignmentSpec
-from grader.spec.suite import Suite
+from grader.spec.suite import Suite, import_file, suite_module_name
 
 COURSE_ENV = "GRADER_COURSE"
 
@@ -39,7 +37,7 @@ class Course:
         return tuple(a for a in (self.offered or self.assignments) if a.id in only)
 
     def get(self, assignment_id: str) -> AssignmentSpec:
-        for a in self.assignments + self.offered:
+        for a in self.offered or self.assignments:  # offered holds the selected ones too
             if a.id == assignment_id:
                 return a
         known = ", ".join(a.id for a in self.offered or self.assignments)
@@ -67,14 +65,8 @@ def find_course_root(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _load_suite(path: Path, tag: str) -> Suite:
-    name = f"_grader_suite_{tag}_{path.parent.name}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise CourseError(f"{path}: cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        module = import_file(suite_module_name(tag, path.parent.name), path)
     except (CourseError, SuiteError):
         raise
     except Exception as exc:

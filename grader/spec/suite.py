@@ -111,6 +111,23 @@ class Suite:
         return register
 
 
+def suite_module_name(tag: str, assignment_id: str) -> str:
+    """The private module name a suite file is imported under (``visible`` or ``hidden``)."""
+    return f"_grader_suite_{tag}_{assignment_id}"
+
+
+def import_file(name: str, path: Path) -> ModuleType:
+    """Import the Python file at ``path`` as module ``name`` (registered in ``sys.modules``
+    before it runs, as an import would); what it raises while running propagates."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SuiteError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 _references: dict[str, CachedReference] = {}  # per process: each reference loaded (and cached) once
 
 
@@ -127,13 +144,7 @@ def reference_beside(suite_file: str, student_file: str) -> ModuleType:
     name = f"_grader_reference_{path.parent.name}_{path.stem}"
     if name in _references:
         return _references[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise SuiteError(f"cannot import reference solution {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    _references[name] = CachedReference(module)
+    _references[name] = CachedReference(import_file(name, path))
     return _references[name]  # type: ignore[return-value]
 
 
@@ -148,14 +159,8 @@ def visible_suite_of(hidden_suite_file: str) -> ModuleType:
     path = hidden.parent.parent.parent / "assignments" / hidden.parent.name / "suite.py"
     if not path.is_file():
         raise SuiteError(f"{hidden_suite_file}: no visible suite at {path}")
-    name = f"_grader_suite_visible_{path.parent.name}"
+    name = suite_module_name("visible", path.parent.name)
     module = sys.modules.get(name)
     if module is not None and Path(getattr(module, "__file__", "") or "").resolve() == path:
         return module
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise SuiteError(f"cannot import visible suite {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(name, path)
