@@ -200,3 +200,41 @@ def test_worker_processes_run_as_their_own_unprivileged_user(course, tmp_path: P
     uid = int(messages.split("uid=")[1].split()[0])
     assert uid >= BASE_UID
     assert "pid=1" in messages  # PID 1 of its own PID namespace
+
+
+def test_worker_environment_is_scrubbed_yet_usable(course, tmp_path: Path) -> None:
+    """The secret is gone, and what ordinary code needs is there: HOME and TMPDIR (the scratch
+    folder), PATH, and an off-screen matplotlib backend (clearing posix.environ once emptied
+    os.environ too, and a HOME-less worker broke tempfile, Path.home() and matplotlib)."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "iou.py").write_text(
+        "import os, tempfile\nfrom pathlib import Path\n"
+        "def box_area(boxes):\n"
+        "    fd, name = tempfile.mkstemp()\n"
+        "    raise ValueError(f'home={os.environ.get(\"HOME\")} tmp={os.environ.get(\"TMPDIR\")} '\n"
+        f"                     f'cwd={{os.getcwd()}} path={{bool(os.environ.get(\"PATH\"))}} '\n"
+        f"                     f'mpl={{os.environ.get(\"MPLBACKEND\")}} secret={{\"{SECRET_NAME}\" in os.environ}} '\n"
+        "                     f'tmpfile_in_home={Path(name).parent == Path.home()}')\n")
+    result = grade_submission(submission, course, GradeOptions(only=("iou",), max_examples=1, test_timeout_s=5))
+    message = next(t.message for t in result.assignments[0].tests if "home=" in t.message)
+    fields = dict(part.split("=", 1) for part in message[message.index("home="):].split()[:7])
+    assert fields["home"] == fields["tmp"] == fields["cwd"] != "None", message
+    assert fields["path"] == "True" and fields["mpl"] == "Agg", message
+    assert fields["secret"] == "False" and fields["tmpfile_in_home"] == "True", message
+
+
+def test_a_file_that_plots_at_import_keeps_its_marks(course, tmp_path: Path) -> None:
+    """Notebook exports plot at the top level: matplotlib must import, draw and save in a worker."""
+    pytest.importorskip("matplotlib")
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    reference = (ROOT / "reference" / "conv_shapes" / "conv_shapes.py").read_text()
+    future, _, body = reference.partition("from __future__ import annotations\n")
+    (submission / "conv_shapes.py").write_text(
+        future + "from __future__ import annotations\n"
+        "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.savefig('curve.png')\n" + body)
+    result = grade_submission(submission, course, GradeOptions(only=("conv_shapes",), max_examples=3))
+    conv = result.assignments[0]
+    assert conv.score == conv.max_score, [(t.name, t.status, t.message[:300]) for t in conv.tests
+                                          if t.status != "passed"]

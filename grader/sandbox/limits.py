@@ -42,6 +42,8 @@ SAFE_ENV = {
     "MKL_NUM_THREADS": "1",
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONHASHSEED": "0",
+    # No display in a worker: plotting in a student's file (notebooks plot) renders off-screen.
+    "MPLBACKEND": "Agg",
 }
 
 
@@ -178,11 +180,21 @@ def scrub_environment(scratch: str) -> str:
     ``os.environ`` (and the C ``environ`` it mirrors), ``posix.environ``, and the original
     block on the stack that ``/proc/self/environ`` shows. Returns "" or what remains.
     """
-    os.environ.clear()
-    os.environ.update(SAFE_ENV, HOME=scratch, TMPDIR=scratch)
+    safe = {**SAFE_ENV, "HOME": scratch, "TMPDIR": scratch}
+    os.environ.clear()  # unsetenv()s every variable of the C environ too
+    os.environ.update(safe)
     posix = sys.modules.get("posix")
     if posix is not None:
         posix.environ.clear()
+        # CPython shares one dict between os.environ and posix.environ on POSIX: clearing the
+        # latter emptied os.environ as well (a HOME-less worker breaks matplotlib, tempfile and
+        # Path.home()), so the safe variables go back in, in both.
+        os.environ.update(safe)
+    tempfile_module = sys.modules.get("tempfile")
+    if tempfile_module is not None:
+        # tempfile caches its folder on first use, and the fork server has used it already
+        # (as /tmp, which the sandbox forbids): point it at the scratch folder, as TMPDIR says.
+        tempfile_module.tempdir = scratch
     if not sys.platform.startswith("linux"):
         return ""
     try:
