@@ -23,6 +23,7 @@ from grader.grading import GradeOptions, grade_submission
 from grader.platforms.commands import platform_output_options, register, write_platform_outputs
 from grader.report.terminal import print_summary
 from grader.sandbox.cuda import parse_device
+from grader.sandbox.process import warm_fork_server
 
 
 def _console(stderr: bool = False) -> Console:
@@ -43,6 +44,9 @@ def _device(ctx: click.Context, param: click.Parameter, value: str) -> str:
         raise click.BadParameter(str(exc)) from None
 
 
+no_corpus_option = click.option(
+    "--no-corpus", is_flag=True,
+    help="Draw every test's cases afresh: read and write no case corpus (the grades are the same).")
 device_option = click.option("--device", default="cpu", show_default=True, metavar="cpu|cuda[:N]", callback=_device,
                              help="Device the student's functions, their cases and the oracles run on.")
 
@@ -61,16 +65,19 @@ def cli() -> None:
 @course_option
 @device_option
 @jobs_option
+@no_corpus_option
 @click.option("--quiet", is_flag=True, help="No terminal summary.")
 @platform_output_options
 def grade(submission: str, json_path: str | None, html_path: str | None, only: tuple[str, ...],
-          course_dir: str | None, device: str, jobs: int | None, quiet: bool, **platform_paths: str | None) -> None:
+          course_dir: str | None, device: str, jobs: int | None, quiet: bool, no_corpus: bool = False,
+          **platform_paths: str | None) -> None:
     """Grade SUBMISSION with every test, visible and hidden."""
+    warm_fork_server()
     course = load_course(course_dir)
     if not course.has_reference:
         raise GraderError(f"{course.root}: no reference/ folder, so hidden tests cannot run; use `grader check`")
     _validate_only(course, only)
-    options = GradeOptions(only=only, device=device, jobs=jobs or default_jobs())
+    options = GradeOptions(only=only, device=device, jobs=jobs or default_jobs(), corpus=not no_corpus)
     result = _grade_with_progress(submission, course, options)
     _write_outputs(result, json_path, html_path)
     write_platform_outputs(result, course, **platform_paths)
@@ -90,16 +97,18 @@ def grade(submission: str, json_path: str | None, html_path: str | None, only: t
               show_default=True, help="Write the HTML report here.")
 @click.option("--no-html", is_flag=True, help="Write no HTML report.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the grade JSON here.")
+@no_corpus_option
 @platform_output_options
 def check(submission: str, only: tuple[str, ...], course_dir: str | None, device: str, jobs: int | None,
           fail_under: float | None, html_path: str | None, no_html: bool, json_path: str | None,
-          **platform_paths: str | None) -> None:
+          no_corpus: bool = False, **platform_paths: str | None) -> None:
     """Self-check SUBMISSION (default: this folder) with the visible tests; writes an HTML report."""
+    warm_fork_server()
     course = load_course(course_dir, include_hidden=False)
     _validate_only(course, only)
     result = _grade_with_progress(submission, course,
                                   GradeOptions(only=only, device=device, visible_only=True,
-                                               jobs=jobs or default_jobs()))
+                                               jobs=jobs or default_jobs(), corpus=not no_corpus))
     _write_outputs(result, json_path, None if no_html else html_path)
     write_platform_outputs(result, course, **platform_paths)
     print_summary(result, _console())
@@ -122,6 +131,33 @@ def demo(out_dir: str, course_dir: str | None) -> None:
     from grader.demo import run_demo
 
     run_demo(Path(out_dir), course_dir, _console())
+
+
+@cli.group()
+def corpus() -> None:
+    """The case corpus: every test's cases drawn once, replayed by grading (grader.corpus)."""
+
+
+@corpus.command("build")
+@course_option
+@click.option("--only", multiple=True, metavar="ID", help="Build only this assignment's corpus (repeatable).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Where the files go. Default: the course's corpus/ folder, which bundles and releases ship.")
+@click.option("--visible-only", is_flag=True,
+              help="The visible tests' cases only, no reference answer (what a student release may hold).")
+@device_option
+def corpus_build(course_dir: str | None, only: tuple[str, ...], out_dir: str | None, visible_only: bool,
+                 device: str) -> None:
+    """Draw every test's cases by grading the reference solutions, and write them."""
+    from grader.corpus.build import build_corpus
+    from grader.corpus.fingerprint import FULL, VISIBLE
+    from grader.corpus.use import SHIPPED
+
+    course = load_course(course_dir)
+    _validate_only(course, only)
+    out = Path(out_dir) if out_dir else course.root / SHIPPED
+    for built in build_corpus(course, out, only=only, scope=VISIBLE if visible_only else FULL, device=device):
+        _console().print(Text(built.line()))
 
 
 @cli.command("new")

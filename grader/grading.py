@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from grader.assignment_pool import grade_in_parallel, usable_jobs
 from grader.checks.driver import TestOutcome, run_test
 from grader.checks.student import CallLog, Student
 from grader.checks.time_budget import CallBudget, TimeLimits, assignment_reference, import_cpu_message
+from grader.corpus import use as corpus_use
 from grader.course import Course
 from grader.notebooks import NotebookSettings, grade_notebook
 from grader.results import AssignmentResult, SubmissionResult
@@ -29,7 +29,7 @@ from grader.sandbox.limits import Limits
 from grader.sandbox.process import Reply, Worker
 from grader.sandbox.protections import sandbox_warnings
 from grader.scoring import not_graded, score_assignment
-from grader.spec.model import AssignmentSpec, TestSpec
+from grader.spec.model import AssignmentSpec, TestSpec, seed_for_test
 from grader.submission import locate_files, missing_message
 from grader.untrusted import clean_name, clean_strings, clean_text
 
@@ -52,6 +52,7 @@ class GradeOptions:
     | max_examples          | examples per test (None: each test's own)            | None    |
     | jobs                  | assignments graded at once, one process each         | 1       |
     | time_limits           | per-call and import limits (None: course.toml's)     | None    |
+    | corpus                | replay persisted cases (``grader.corpus``)           | True    |
     """
 
     only: tuple[str, ...] = ()
@@ -65,11 +66,7 @@ class GradeOptions:
     jobs: int = 1
     notebooks: NotebookSettings | None = None  # None: the course's [notebooks] settings
     time_limits: TimeLimits | None = None  # None: the course's [time_limits] settings
-
-
-def seed_for_test(course_seed: int, test: TestSpec) -> int:
-    """The same seed for a test on every run and for every student."""
-    return (course_seed ^ zlib.crc32(test.key.encode())) & 0xFFFFFFFF
+    corpus: bool = True  # False (--no-corpus): draw every test's cases, read and write no corpus
 
 
 def _import_failure(spec: AssignmentSpec, reply: Reply, file: str, import_timeout_s: float,
@@ -168,6 +165,8 @@ def _grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: 
     # Shared by the assignment's tests: a function that ran out of time in one test is given
     # no second full limit in the next (grader.checks.time_budget).
     calls = CallBudget(time_limits, assignment_reference(spec.public_dir, spec.id, spec.student_file))
+    if options.corpus:
+        _corpus_step(corpus_use.prepare, spec, seed, options.device)
     try:
         for test in spec.tests:
             t0 = time.monotonic()
@@ -178,8 +177,18 @@ def _grade_assignment(spec: AssignmentSpec, student_file: Path | None, *, seed: 
                 progress(spec.id, test.name)
     finally:
         worker.stop()
+    if options.corpus:
+        _corpus_step(corpus_use.learn, spec, seed, options.device)
     return score_assignment(spec, outcomes, file=str(student_file), elapsed=elapsed,
                             elapsed_s=time.monotonic() - started)
+
+
+def _corpus_step(step: Callable[..., object], spec: AssignmentSpec, seed: int, device: str) -> None:
+    """Load or store the corpus; a fault there costs speed only, never a grade."""
+    try:
+        step(spec, seed=seed, device=device)
+    except Exception as exc:  # noqa: BLE001 - the search without a corpus gives the same verdicts
+        corpus_use.note(f"the corpus of {spec.id} was not used ({type(exc).__name__}: {exc})")
 
 
 def _run_one(spec: AssignmentSpec, test: TestSpec, worker: Worker, *, seed: int, options: GradeOptions,

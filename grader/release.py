@@ -49,7 +49,7 @@ def _late_policy_text(course: Course) -> str:
 
 
 def build_release(course_root: str | Path, out_dir: str | Path, *, fail_under: float = 0.0,
-                  format: str = "py", install_spec: str | None = None) -> Path:
+                  format: str = "py", install_spec: str | None = None, corpus: bool = True) -> Path:
     """Write the student release of the course at ``course_root`` into ``out_dir`` (new or empty).
 
     ``install_spec``: what a notebook's install cell installs the grader from (a pip
@@ -82,6 +82,14 @@ def build_release(course_root: str | Path, out_dir: str | Path, *, fail_under: f
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True, exist_ok=True)
     workflow.write_text(classroom_workflow(visible, fail_under=fail_under))
+    if corpus and full.has_reference:
+        # The visible tests' cases, drawn now, so `grader check` replays them instead of drawing
+        # them on every run; no hidden test and no reference answer (find_leaks checks).
+        from grader.corpus.build import build_corpus
+        from grader.corpus.fingerprint import VISIBLE
+        from grader.corpus.use import SHIPPED
+
+        build_corpus(full, out / SHIPPED, only=tuple(a.id for a in visible.assignments), scope=VISIBLE)
     leaks = find_leaks(out, full)
     if leaks:
         shutil.rmtree(out)
@@ -196,6 +204,7 @@ def find_leaks(release_dir: str | Path, course: Course) -> list[str]:
     solutions = solution_bodies(course)
     hidden_names = sorted({t.name for a in course.assignments for t in a.tests if t.visibility == "hidden"})
     leaks = [f"{p}: a reference folder" for p in release_dir.rglob("reference") if p.is_dir()]
+    leaks += _corpus_leaks(release_dir, course)
     for path in tree_files(release_dir):
         try:
             text = path.read_text(encoding="utf-8")
@@ -212,4 +221,27 @@ def find_leaks(release_dir: str | Path, course: Course) -> list[str]:
             for body, name in _function_bodies(code).items():
                 if body in solutions:
                     leaks.append(f"{rel}: function {name!r} is the reference solution of {solutions[body]}")
+    return leaks
+
+
+def _corpus_leaks(release_dir: Path, course: Course) -> list[str]:
+    """A corpus file in a release may hold the visible tests' cases only: a hidden test's cases,
+    a reference answer, or a file that cannot be read as a corpus is a leak."""
+    from grader.corpus import store
+
+    visible = {t.key for a in course.assignments for t in a.tests if t.visibility == "visible"}
+    leaks = []
+    for path in sorted(release_dir.rglob("*.corpus")):
+        rel = path.relative_to(release_dir)
+        try:
+            corpus = store.read(path, course.root)
+        except store.CorpusError as exc:
+            leaks.append(f"{rel}: not a readable corpus ({exc}), so it cannot be shown to hold no hidden data")
+            continue
+        if corpus.scope != "visible":
+            leaks.append(f"{rel}: a corpus of scope {corpus.scope!r} (a release may ship 'visible' only)")
+        if corpus.answers:
+            leaks.append(f"{rel}: {len(corpus.answers)} reference answers")
+        hidden = sorted({key[0] for key in corpus.cases} - visible)
+        leaks += [f"{rel}: cases of hidden test {key.split('::', 1)[-1]!r}" for key in hidden]
     return leaks

@@ -10,6 +10,17 @@ from paths import ROOT
 from grader.course import Course, load_course
 
 
+def pytest_configure(config) -> None:
+    """Grading writes its case corpus to the grader's cache: here, a folder of this session's
+    own, never the user's ~/.cache (each xdist worker configures its own)."""
+    import os
+    import tempfile
+
+    from grader.corpus.use import CACHE_ENV
+
+    os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="grader-test-cache-")
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Tests marked ``cuda`` run only where a GPU is: CI on a CPU machine stays green."""
     import torch

@@ -41,15 +41,18 @@ NEEDS_A_LOOK_EXIT = 3
               callback=lambda ctx, param, value: _device(value))
 @click.option("--similarity", "with_similarity", is_flag=True,
               help="Also compare the entries' code (DIR/similarity.html, linked from the dashboard).")
+@click.option("--no-corpus", is_flag=True,
+              help="Draw every test's cases afresh: read and write no case corpus (the grades are the same).")
 def batch(root: str, out_dir: str, jobs: int | None, only: tuple[str, ...], regrade: bool, dry_run: bool, executor: str,
-          scheduler: str | None, course_dir: str | None, device: str, with_similarity: bool = False) -> None:
+          scheduler: str | None, course_dir: str | None, device: str, with_similarity: bool = False,
+          no_corpus: bool = False) -> None:
     """Grade every entry of ROOT (a folder or .zip each) into DIR: JSON, HTML, gradebook, dashboard."""
     course = load_course(course_dir)
     for assignment_id in only:
         course.get(assignment_id)
     console = Console(stderr=True, highlight=False)
     options = BatchOptions(jobs=jobs or 0, regrade=regrade, dry_run=dry_run, executor=executor, scheduler=scheduler,
-                           grade=GradeOptions(only=only, device=device))
+                           grade=GradeOptions(only=only, device=device, corpus=not no_corpus))
     similarity = None
     if with_similarity and not dry_run:  # first, so the dashboard written at the end links to it
         from grader.similarity.command import similarity_with_progress

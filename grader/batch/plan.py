@@ -15,37 +15,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from grader import __version__
 from grader.batch.store import Graded
 from grader.course import Course
+from grader.digests import assignment_files_digest, engine_digest
 from grader.errors import SubmissionError
 from grader.grading import GradeOptions
 from grader.spec.model import AssignmentSpec
 from grader.submission import locate_files
 
-_ENGINE = Path(__file__).resolve().parents[1]
-# The engine's parts that can change a verdict or a score (reports and output formats cannot).
-_VERDICT_CODE = ("checks", "spec", "sandbox", "grading.py", "scoring.py", "course.py", "config.py", "results.py",
-                 "submission.py", "untrusted.py", "notebooks")
 _GRADE_OPTIONS = ("visible_only", "device", "max_examples", "test_timeout_s", "import_timeout_s")
 
 # Why an assignment is (re)graded, as the dry run and the regrade report say it.
 NEW, FILE_CHANGED, SUITE_CHANGED, RETRY, FORCED = (
     "new", "file changed", "suite changed", "retry after a grader error", "forced (--regrade)")
-
-
-def _digest_files(digest: hashlib._Hash, paths: Iterable[Path], base: Path) -> None:
-    for path in sorted(paths):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes() + b"\0")
-
-
-def _engine_digest() -> str:
-    digest = hashlib.sha256(f"grader {__version__}\n".encode())
-    for part in _VERDICT_CODE:
-        path = _ENGINE / part
-        _digest_files(digest, path.rglob("*.py") if path.is_dir() else [path], _ENGINE)
-    return digest.hexdigest()
 
 
 def _spec_data(spec: AssignmentSpec) -> dict[str, object]:
@@ -60,7 +42,7 @@ def _spec_data(spec: AssignmentSpec) -> dict[str, object]:
 
 def suite_fingerprints(course: Course, options: GradeOptions) -> dict[str, str]:
     """Per assignment id, a digest of everything besides the student's file that decides its grade."""
-    engine = _engine_digest()
+    engine = engine_digest()
     chosen = {k: v for k, v in asdict(options).items() if k in _GRADE_OPTIONS}
     out = {}
     for spec in course.offered or course.assignments:
@@ -71,10 +53,7 @@ def suite_fingerprints(course: Course, options: GradeOptions) -> dict[str, str]:
         digest.update(json.dumps({"seed": course.seed, "options": chosen, "spec": _spec_data(spec),
                                   "course": {k: repr(v) for k, v in limits.items()}},
                                  sort_keys=True, default=str).encode())
-        for folder in ("assignments", "reference"):
-            base = course.root / folder / spec.id
-            if base.is_dir():
-                _digest_files(digest, base.rglob("*"), course.root)
+        digest.update(assignment_files_digest(course.root, spec.id).encode())
         out[spec.id] = digest.hexdigest()[:16]
     return out
 

@@ -13,14 +13,16 @@ import builtins
 import inspect
 import time
 import traceback
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
-from hypothesis.errors import Flaky, HypothesisException
+from hypothesis.errors import Flaky, HypothesisDeprecationWarning, HypothesisException, UnsatisfiedAssumption
 from hypothesis.reporting import with_reporter
 
+from grader.checks import reference_cache
 from grader.checks.compare import Mismatch
 from grader.checks.copying import fresh, to_device
 from grader.checks.render import render_calls
@@ -86,28 +88,94 @@ def _wants_device(body: Any) -> bool:
 # and no database, hypothesis draws exactly this sequence for any student who passes each
 # case, so the next submission replays it without generating; at the first failing case the
 # test runs through hypothesis from scratch, which reaches the same case and shrinks it.
-_passing_cases: dict[tuple[str, int, int, str], list[dict[str, Any]]] = {}
+# A case the body rejected with ``assume`` (a condition on the inputs alone, e.g. ReLU gates
+# clear of 0) stays in the sequence: the replay rejects it again and goes on, as hypothesis did.
+# Draws that depend on the student's answers (``st.data()`` inside a body) cannot be replayed:
+# the drawn object is dead after its run, the replay fails on it and the search runs as today
+# (and such a case is never written to the persisted corpus, whose encoder refuses it).
+# :mod:`grader.corpus` persists this memo across processes.
+MemoKey = tuple[str, int, int, str]  # (test key, seed, example budget, device)
+_passing_cases: dict[MemoKey, list[dict[str, Any]]] = {}
+# Keys of the reference answers each of those runs asked for (grader.checks.reference_cache).
+_passing_answers: dict[MemoKey, set[bytes]] = {}
+# The student calls those runs made, in order: a replay sends them to the worker in one
+# pipelined round before the body runs (Student.prefetch), instead of one round trip each.
+_passing_calls: dict[MemoKey, list[RecordedCall]] = {}
+
+
+def _copied(calls: list[RecordedCall]) -> list[RecordedCall]:
+    return [RecordedCall(c.fn, fresh(c.args), fresh(c.kwargs)) for c in calls]
+
+
+def remembered_calls(key: MemoKey) -> list[RecordedCall] | None:
+    return _passing_calls.get(key)
+
+
+def remembered_cases(assignment: str) -> dict[MemoKey, list[dict[str, Any]]]:
+    """The passing sequences this process knows for ``assignment``'s tests (not copies)."""
+    prefix = f"{assignment}::"
+    return {k: v for k, v in _passing_cases.items() if k[0].startswith(prefix)}
+
+
+def remember_cases(key: MemoKey, cases: list[dict[str, Any]], *, answers: set[bytes] = frozenset(),
+                   calls: list[RecordedCall] | None = None) -> None:
+    """Add a passing sequence learned elsewhere (the corpus), the reference answers it needs
+    and the calls it makes; one drawn here is kept."""
+    if key not in _passing_cases:
+        _passing_cases[key] = cases
+        _passing_answers[key] = set(answers)
+        if calls is not None:
+            _passing_calls[key] = calls
+
+
+def answer_keys(keys: list[MemoKey]) -> set[bytes]:
+    """The reference answers the passing runs of ``keys`` asked for."""
+    return set().union(*(_passing_answers.get(k, set()) for k in keys))
+
+
+def forget_cases() -> None:
+    """Empty the memo (a fresh grading process; tests comparing paths)."""
+    _passing_cases.clear()
+    _passing_answers.clear()
+    _passing_calls.clear()
 
 
 def _replay(test: TestSpec, student: Student, log: CallLog, cases: list[dict[str, Any]], device: str,
-            pass_device: bool, module_name: str) -> TestOutcome | None:
+            pass_device: bool, module_name: str, memo_key: MemoKey) -> TestOutcome | None:
     """Run the remembered cases in order and say what came of them.
 
     All pass: ``passed``. An outcome that ends a test at once (timeout, crash, violation, not
     implemented) is final: hypothesis, run from scratch, would reach this same case first and
     stop there, so the outcome is built as the driver below builds it, with the case's calls
     as the counterexample. Any other failure needs shrinking: ``None``, run hypothesis.
+
+    The calls the cases made when they last passed go to the worker first, in one pipelined
+    round; the replies the body then asks for are answered from there (Student.prefetch).
     """
+    known_calls = _passing_calls.get(memo_key)
+    if known_calls is not None:
+        student.prefetch(known_calls)  # only encoded there: the recorded tensors are not touched
+    made: list[RecordedCall] = []
     for index, case in enumerate(cases):
         log.calls = []
         moved = to_device(fresh(case), device)
         kwargs = dict(moved, device=device) if pass_device else moved
         try:
-            test.body(student, **kwargs)
+            with warnings.catch_warnings():
+                # ``assume`` outside hypothesis' own run is deprecated: it still rejects the case.
+                warnings.simplefilter("ignore", HypothesisDeprecationWarning)
+                test.body(student, **kwargs)
+        except UnsatisfiedAssumption:
+            continue  # rejected by the test's own condition on its inputs, as in the search
         except Exception:
             return None
         except AbortTest as abort:
             return _aborted(abort, _Failure(abort, list(log.calls), moved), module_name, log, index + 1)
+        finally:
+            if known_calls is None:
+                made.extend(_copied(log.calls))
+    if known_calls is None:
+        _passing_calls[memo_key] = made
     return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=len(cases))
 
 
@@ -120,7 +188,7 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
     remembered = _passing_cases.get(memo_key)
     if remembered is not None:
         time_left = log.remaining_s()
-        replayed = _replay(test, student, log, remembered, device, pass_device, module_name)
+        replayed = _replay(test, student, log, remembered, device, pass_device, module_name, memo_key)
         if replayed is not None:
             return replayed
         # The search from scratch gets the whole time budget, as it would without the replay:
@@ -128,6 +196,7 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
         log.deadline = time.monotonic() + time_left
     log.stdout, log.stdout_chars, log.stdout_truncated = [], 0, False
     drawn: list[dict[str, Any]] = []
+    made: list[RecordedCall] = []
     failures: list[_Failure] = []
     counter = {"examples": 0}
 
@@ -139,13 +208,19 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
         kwargs = dict(case, device=device) if pass_device else case
         try:
             test.body(student, **kwargs)
+        except UnsatisfiedAssumption:
+            made.extend(_copied(log.calls))
+            raise  # hypothesis discards the case: not a failure, and the sequence still replays
         except Exception as exc:
             failures.append(_Failure(exc, list(log.calls), case))
             raise
         except AbortTest:
             failures.append(_Failure(AbortTest("", ""), list(log.calls), case))
             raise
+        if not failures:
+            made.extend(_copied(log.calls))
 
+    reference_cache.start_recording()
     try:
         if test.inputs is None:
             one_case({})
@@ -171,8 +246,12 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
         return _aborted(abort, failures[-1] if failures else None, module_name, log, counter["examples"])
     except (Flaky, HypothesisException, Exception) as exc:
         return _failure_outcome(exc, failures, module_name, log, counter["examples"])
+    finally:
+        answers = reference_cache.stop_recording()
     if not failures:
         _passing_cases[memo_key] = drawn
+        _passing_answers[memo_key] = answers
+        _passing_calls[memo_key] = made
     return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=counter["examples"])
 
 

@@ -85,6 +85,10 @@ class CallBudget:
                 f"out of time {self.limits.strikes} times is not called again (its remaining tests score 0); "
                 "look for an infinite loop or very slow code")
 
+    def floor_s(self, fn: str) -> float:
+        """The least a call of ``fn`` may take now: every limit is at least this."""
+        return self.limits.after_timeout_floor_s if self.timeouts.get(fn, 0) > 0 else self.limits.call_floor_s
+
     def limit_s(self, fn: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[float | None, str]:
         """The call's limit in seconds and how it was derived; None: no limit of its own."""
         reference_s = None

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grader
+from grader.digests import SKIPPED_PARTS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENGINE_DIR = Path(grader.__file__).resolve().parent
@@ -18,7 +19,7 @@ DISTRIBUTION = "dl-grader"
 _FALLBACK_REQUIREMENTS = ("torch>=2.1", "numpy>=1.24", "hypothesis>=6.131,<7", "jinja2>=3.1", "pandas>=2.0",
                           "click>=8.1", "rich>=13.0", "matplotlib>=3.7", "pyyaml>=6.0",
                           "nbformat>=5.7", "tomli>=2.0; python_version < '3.11'")
-_SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints", ".git"}
+_SKIPPED_PARTS = SKIPPED_PARTS  # one rule for what ships and what a digest counts
 
 
 def template(name: str) -> str:

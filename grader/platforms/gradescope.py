@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import tempfile
 import time
 import traceback
 import zipfile
@@ -141,9 +142,12 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def build_bundle(course_root: str | Path, out_zip: str | Path, *, only: tuple[str, ...] = ()) -> Path:
+def build_bundle(course_root: str | Path, out_zip: str | Path, *, only: tuple[str, ...] = (),
+                 corpus: bool = True) -> Path:
     """The autograder zip: setup.sh and run_autograder at its root, the pinned requirements, a
-    pyproject, the engine, and the whole course (assignments/, reference/, course.toml)."""
+    pyproject, the engine, the whole course (assignments/, reference/, course.toml) and, unless
+    ``corpus`` is off, the corpus of every assignment it grades, built now (Gradescope runs a
+    cold process per submission: replaying the cases spares it drawing them every time)."""
     course = load_course(course_root)  # fails here, for the instructor, rather than on Gradescope
     if not course.has_reference:
         raise GraderError(f"{course.root}: no reference/ folder: the bundle needs the hidden tests")
@@ -165,6 +169,12 @@ def build_bundle(course_root: str | Path, out_zip: str | Path, *, only: tuple[st
                 bundle.write(path, (Path(folder) / path.relative_to(course.root / folder)).as_posix())
         if (course.root / "course.toml").is_file():
             bundle.write(course.root / "course.toml", "course.toml")
+        if corpus:
+            from grader.corpus.build import build_corpus
+
+            with tempfile.TemporaryDirectory(prefix="grader-corpus-") as folder:
+                for built in build_corpus(course, Path(folder), only=only):
+                    bundle.write(built.path, f"corpus/{built.path.name}")
     return out_zip
 
 

@@ -17,8 +17,9 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,19 @@ def fork_context() -> Any:
         ctx.set_forkserver_preload(_PRELOAD)
         _context = ctx
     return _context
+
+
+def warm_fork_server() -> None:
+    """Start the fork server now: it imports torch (seconds), and boots while the grader
+    loads the course instead of when the first worker is asked for. Never raises: the first
+    worker starts it otherwise, and says why it cannot."""
+    try:
+        fork_context()
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+    except (SandboxError, OSError, ValueError):
+        pass
 
 
 @contextlib.contextmanager
@@ -164,6 +178,11 @@ def _parse_reply(node: Any) -> Reply:
     return Reply(kind="value", value=node.get("value"), modified=modified, **common)
 
 
+def request_frame(op: str, fn: str, args: list[Any], kwargs: dict[str, Any]) -> bytes:
+    """The frame asking a worker to run ``fn`` (``op`` "call", or "meta" for the device check)."""
+    return wire.encode({"op": op, "fn": fn, "args": list(args), "kwargs": dict(kwargs)})
+
+
 @dataclass
 class Worker:
     """One live worker for one student file. Not thread-safe; one call at a time."""
@@ -279,15 +298,63 @@ class Worker:
         if self._process is None or self._conn is None:
             return Reply(kind="crashed", message="the worker is not running")
         try:
-            frame = wire.encode({"op": op, "fn": fn, "args": list(args), "kwargs": dict(kwargs)})
+            frame = request_frame(op, fn, args, kwargs)
             self._conn.send_bytes(frame)
         except (OSError, ValueError) as exc:
             return self._dead(f"could not send the call: {exc}")
         return self._receive(timeout_s, started=time.monotonic())
 
-    def _receive(self, timeout_s: float, *, started: float) -> Reply:
+    def pipeline(self, frames: list[bytes], timeout_for: Callable[[int], tuple[float, Callable[[], float]]]
+                 ) -> list[Reply]:
+        """Send many calls at once and read their replies in order: the worker serves its
+        frames one after the other, so it never waits on the grader between calls.
+
+        ``frames`` are requests as :func:`request_frame` encodes them. ``timeout_for(i)`` gives
+        the i-th call's first wait and a function giving its whole limit, asked only if the
+        first wait runs out (measuring the reference's time for a limit costs a reference run,
+        which a call answered within the floor never needs). Each reply is read as it arrives, so a call
+        that overruns is timed out, and a crash attributed, exactly as one call alone would be:
+        reading stops at the first timeout, crash or garbled answer (that reply is the last of
+        the list), and the worker is then stopped. One frame per call rather than one for all:
+        a call's boundary is where its time limit, its output and its crash belong.
+
+        The frames are written by a thread while this one reads, so neither side can block the
+        other on a full pipe, whatever the sizes of the calls and their answers.
+        """
+        if self._process is None or self._conn is None:
+            return [Reply(kind="crashed", message="the worker is not running")]
+        conn = self._conn
+
+        def write() -> None:
+            try:
+                for frame in frames:
+                    conn.send_bytes(frame)
+            except (OSError, ValueError):
+                pass  # the worker died or was stopped: the reader reports it
+
+        writer = threading.Thread(target=write, name="grader-pipeline", daemon=True)
+        writer.start()
+        replies: list[Reply] = []
+        started = time.monotonic()
+        for index in range(len(frames)):
+            first, whole = timeout_for(index)
+            reply = self._receive(first, started=started, patience=whole)
+            replies.append(reply)
+            started = time.monotonic()
+            if reply.kind in ("timeout", "crashed", "garbled"):
+                self.stop()
+                break
+        writer.join(timeout=5.0)
+        return replies
+
+    def _receive(self, timeout_s: float, *, started: float, patience: Callable[[], float] | None = None) -> Reply:
+        """The next reply within ``timeout_s`` (or, when that runs out and ``patience`` is
+        given, within ``patience()`` seconds of ``started`` in all)."""
         try:
             ready = self._conn.poll(max(timeout_s, 0.0))
+            if not ready and patience is not None:
+                timeout_s = patience()
+                ready = self._conn.poll(max(timeout_s - (time.monotonic() - started), 0.0))
         except (OSError, EOFError):
             ready = True
         if not ready:

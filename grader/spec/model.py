@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -77,3 +78,8 @@ def _replace_tests(spec: AssignmentSpec, tests: Sequence[TestSpec]) -> Assignmen
     from dataclasses import replace
 
     return replace(spec, tests=tuple(tests))
+
+
+def seed_for_test(course_seed: int, test: TestSpec) -> int:
+    """The same seed for a test on every run and for every student."""
+    return (course_seed ^ zlib.crc32(test.key.encode())) & 0xFFFFFFFF

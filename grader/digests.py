@@ -1,0 +1,112 @@
+"""Digests of what decides a grade besides the student's file: the engine's code, an
+assignment's folders and the helper modules its suites import.
+
+The batch (which assignments to regrade) and the case corpus (whether persisted draws still
+hold) ask the same question, so they share one answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import sys
+import sysconfig
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from grader import __version__
+
+ENGINE = Path(__file__).resolve().parent
+# The engine's parts that can change a verdict or a score (reports and output formats cannot).
+VERDICT_CODE = ("checks", "spec", "sandbox", "grading.py", "scoring.py", "course.py", "config.py", "results.py",
+                "submission.py", "untrusted.py", "notebooks", "corpus")
+
+
+# What no release or bundle ships (grader.platforms.files.tree_files), so no digest counts it:
+# a corpus built from the course still holds in the release made from it.
+SKIPPED_PARTS = frozenset({"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints", ".git"})
+
+
+def digest_files(digest: hashlib._Hash, paths: Iterable[Path], base: Path) -> None:
+    for path in sorted(paths):
+        if path.is_file() and not SKIPPED_PARTS & set(path.parts) and path.suffix not in (".pyc", ".pyo"):
+            try:
+                name = str(path.relative_to(base))
+            except ValueError:
+                name = str(path)
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+@lru_cache(maxsize=1)
+def engine_digest() -> str:
+    """The grader's version and the source of every engine part that decides a verdict."""
+    digest = hashlib.sha256(f"grader {__version__}\n".encode())
+    for part in VERDICT_CODE:
+        path = ENGINE / part
+        digest_files(digest, path.rglob("*.py") if path.is_dir() else [path], ENGINE)
+    return digest.hexdigest()
+
+
+def _installed_dirs() -> tuple[Path, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(Path(paths[k]).resolve() for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+
+
+def _imported_names(path: Path) -> set[str]:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def helper_modules(sources: Iterable[Path]) -> list[Path]:
+    """The files of the modules ``sources`` import (and those import, ...) that neither Python,
+    an installed package nor the grader provides: a course's own helpers, wherever they lie.
+
+    Only modules already imported are looked at (the course's suites are loaded when this is
+    asked), so nothing is imported here; their versions are in the digests of what installs them.
+    """
+    installed = _installed_dirs()
+    seen: set[Path] = set()
+    todo = [p.resolve() for p in sources if p.suffix == ".py"]
+    found: list[Path] = []
+    while todo:
+        source = todo.pop()
+        if source in seen:
+            continue
+        seen.add(source)
+        for name in sorted(_imported_names(source)):
+            module = sys.modules.get(name)
+            file = getattr(module, "__file__", None) if module is not None else None
+            if not file:
+                continue
+            path = Path(file).resolve()
+            if path.suffix != ".py" or path in seen or ENGINE in path.parents:
+                continue
+            if any(base in path.parents for base in installed):
+                continue
+            found.append(path)
+            todo.append(path)
+    return sorted(set(found))
+
+
+def assignment_files_digest(course_root: Path, assignment_id: str,
+                            folders: tuple[str, ...] = ("assignments", "reference")) -> str:
+    """Every file of ``assignments/<id>/`` and ``reference/<id>/`` (or of ``folders``) and every
+    helper module the Python files among them import, by content."""
+    digest = hashlib.sha256()
+    folders = [course_root / folder / assignment_id for folder in folders]
+    files = [p for folder in folders if folder.is_dir() for p in folder.rglob("*")]
+    digest_files(digest, files, course_root)
+    inside = set(p.resolve() for p in files)
+    digest_files(digest, [h for h in helper_modules(files) if h not in inside], course_root)
+    return digest.hexdigest()
