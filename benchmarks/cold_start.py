@@ -39,13 +39,13 @@ def _submission(folder: Path) -> Path:
     return folder
 
 
-def _timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, dict | None]:
+def _timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return elapsed, None
+    return elapsed
 
 
 def _score(path: Path) -> str:
@@ -68,7 +68,7 @@ def _warm(env: dict[str, str], submission: Path, runs: int) -> list[float]:
         "    times.append(time.perf_counter() - t)\n"
         "    assert r.score == r.max_score, r.score\n"
         "print(json.dumps(times))\n")
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=submission.parent)
     if done.returncode != 0:
         raise SystemExit(done.stderr[-2000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -116,11 +116,16 @@ def main() -> None:
 
     # The lazily built cache corpus: one grading with the current engine, before timing.
     subprocess.run(modes[f"grade [{'.' if current == ROOT else current}]"], env=env_for(current), check=True,
-                   capture_output=True)
+                   capture_output=True, cwd=work)
+    for engine in engines:  # which grader each run imports (not the checkout's, by accident)
+        where = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], env=env_for(engine),
+                               cwd=work, capture_output=True, text=True).stdout.strip()
+        print(f"engine {engine}: imports {where}")
     times: dict[str, list[float]] = {name: [] for name in modes}
     for _ in range(args.runs):
         for name, cmd in modes.items():
-            times[name].append(_timed(cmd, env_for(engine_of[name]), ROOT)[0])
+            # Not from the checkout: `python -m` puts the working folder first on sys.path.
+            times[name].append(_timed(cmd, env_for(engine_of[name]), work))
     floor = statistics.median(times["import torch"])
     print(f"machine: {os.cpu_count()} cores; {args.runs} runs each, alternating; grading --jobs {args.jobs}")
     for name, values in times.items():
@@ -128,9 +133,10 @@ def main() -> None:
         score = f"; score {_score(outputs[name])}" if name in outputs else ""
         print(f"{name}: median {median:.2f} s = {median / floor:.2f}x import torch "
               f"[{', '.join(f'{v:.2f}' for v in values)}]{score}")
-    warm = _warm(env_for(current), submission, args.runs)
-    print(f"warm (same grading process, one core): median {statistics.median(warm):.2f} s "
-          f"[{', '.join(f'{v:.2f}' for v in warm)}]")
+    for engine in engines:
+        warm = _warm(env_for(engine), submission, args.runs)
+        print(f"warm [{'.' if engine == ROOT else engine}] (same grading process, one core): median "
+              f"{statistics.median(warm):.2f} s [{', '.join(f'{v:.2f}' for v in warm)}]")
     shutil.rmtree(work, ignore_errors=True)
 
 

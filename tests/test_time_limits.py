@@ -166,3 +166,38 @@ def test_the_bundled_course_states_the_rule(course) -> None:
     assert course.config.time_limits == TimeLimits()
     readme = (ROOT / "README.md").read_text()
     assert "reference_factor" in readme and "import_cpu_s" in readme
+
+
+class PatientSink:
+    """Takes ``patience`` as the worker does: waits ``timeout_s``, then asks for the whole limit."""
+
+    patient = True
+
+    def __init__(self, answers_within_floor: bool) -> None:
+        self.quick = answers_within_floor
+        self.asked: list[tuple[float, float | None]] = []
+
+    def call(self, fn, args, kwargs, timeout_s, *, op="call", patience=None):
+        if self.quick:
+            self.asked.append((timeout_s, None))
+            return Reply(kind="value", value=1)
+        self.asked.append((timeout_s, patience()))
+        return Reply(kind="timeout", message="no answer")
+
+
+def test_the_reference_is_timed_only_for_a_call_that_outlasts_the_floor() -> None:
+    reference = FakeReference(0.05)
+    quick = PatientSink(answers_within_floor=True)
+    student = Student(quick, ("f",), CallLog(deadline=time.monotonic() + 30),
+                      budget=CallBudget(TimeLimits(), reference))
+    assert student.f(torch.zeros(2)) == 1
+    assert quick.asked == [(1.0, None)] and reference.asked == []  # answered within the floor: no timing
+
+    slow = PatientSink(answers_within_floor=False)
+    student = Student(slow, ("f",), CallLog(deadline=time.monotonic() + 30),
+                      budget=CallBudget(TimeLimits(), reference))
+    with pytest.raises(AbortTest) as raised:
+        student.f(torch.zeros(2))
+    assert slow.asked[0][0] == 1.0 and slow.asked[0][1] == pytest.approx(5.0)  # then 100 x 50 ms
+    assert reference.asked == ["f"]
+    assert "no answer within 5 s: a call may take max(1 s, 100 × the reference's 50 ms" in raised.value.message

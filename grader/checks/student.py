@@ -105,7 +105,10 @@ class Prefetched:
         for frame, reply in zip(frames, replies):
             self._ready.setdefault(frame, []).append(reply)
 
-    def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float, *, op: str = "call") -> Reply:
+    patient = True  # takes ``patience`` as Worker.call does
+
+    def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float, *, op: str = "call",
+             patience: Callable[[], float] | None = None) -> Reply:
         try:
             waiting = self._ready.get(request_frame(op, fn, args, kwargs))
         except (wire.WireError, TypeError, ValueError):
@@ -118,7 +121,7 @@ class Prefetched:
             restarted = self._worker.start()
             if restarted.kind != "value":
                 return Reply(kind="crashed", message="the worker could not be restarted")
-        return self._worker.call(fn, args, kwargs, timeout_s, op=op)
+        return self._worker.call(fn, args, kwargs, timeout_s, op=op, patience=patience)
 
     def stop(self) -> None:
         self._ready.clear()
@@ -197,15 +200,27 @@ class Student:
         remaining = self._log.remaining_s()
         if remaining <= 0:
             raise AbortTest("timeout", "the test ran out of time before this call")
-        limit, why = None, ""
         if self._budget is not None:
             refused = self._budget.refusal(fn)
             if refused:
                 raise AbortTest("timeout", refused)
-            limit, why = self._budget.limit_s(fn, args, kwargs)
-        own_limit = limit is not None and limit < remaining
-        timeout_s = limit if own_limit else remaining
-        reply = self._sink.call(fn, list(args), dict(kwargs), timeout_s)
+        limit: dict[str, Any] = {}
+
+        def whole() -> float:
+            """The call's limit: max(floor, factor x the reference's time), or the test's clock."""
+            if not limit:
+                own, why = self._budget.limit_s(fn, args, kwargs) if self._budget is not None else (None, "")
+                mine = own is not None and own < remaining
+                limit.update(seconds=own if mine else remaining, own=mine, why=why)
+            return float(limit["seconds"])
+
+        if self._budget is not None and getattr(self._sink, "patient", False):
+            # Wait the floor first: every limit is at least that, and a call answered within it
+            # (nearly all) never pays for timing the reference on its arguments.
+            first = min(self._budget.floor_s(fn), remaining)
+            reply = self._sink.call(fn, list(args), dict(kwargs), first, patience=whole)  # type: ignore[call-arg]
+        else:
+            reply = self._sink.call(fn, list(args), dict(kwargs), whole())
         self._log.add_output(reply.stdout)
         if reply.violations:
             names = ", ".join(sorted(set(reply.violations)))
@@ -213,6 +228,7 @@ class Student:
         if reply.kind == "timeout":
             if self._budget is not None:
                 self._budget.timed_out(fn)
+            timeout_s, own_limit, why = whole(), limit["own"], limit["why"]
             detail = f"no answer within {timeout_s:.3g} s: {why}" if own_limit else reply.message
             raise AbortTest("timeout", f"{fn} did not return in time ({detail}); "
                             "look for an infinite loop or very slow code")

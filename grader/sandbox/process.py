@@ -290,9 +290,13 @@ class Worker:
             return Reply(kind="crashed", message=f"the worker could not be prepared: {message}")
         return None
 
-    def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float, *, op: str = "call") -> Reply:
+    patient = True  # call() takes ``patience`` (grader.checks.student.Student._call)
+
+    def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float, *, op: str = "call",
+             patience: Callable[[], float] | None = None) -> Reply:
         """``op="meta"``: run ``fn`` once more on torch's meta device; the reply's value is the
-        report of :func:`grader.sandbox.meta.run_on_meta` (the device check)."""
+        report of :func:`grader.sandbox.meta.run_on_meta` (the device check). ``patience``: when
+        ``timeout_s`` runs out, the whole limit, asked then (see :meth:`_receive`)."""
         # Not ``alive`` (a waitpid per call): a worker that died since its last answer shows
         # as a broken pipe or end of file below.
         if self._process is None or self._conn is None:
@@ -302,7 +306,7 @@ class Worker:
             self._conn.send_bytes(frame)
         except (OSError, ValueError) as exc:
             return self._dead(f"could not send the call: {exc}")
-        return self._receive(timeout_s, started=time.monotonic())
+        return self._receive(timeout_s, started=time.monotonic(), patience=patience)
 
     def pipeline(self, frames: list[bytes], timeout_for: Callable[[int], tuple[float, Callable[[], float]]]
                  ) -> list[Reply]:
