@@ -8,6 +8,7 @@ hold) ask the same question, so they share one answer.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
 import sys
 import sysconfig
@@ -100,12 +101,16 @@ def helper_modules(sources: Iterable[Path]) -> list[Path]:
 
 
 def assignment_files_digest(course_root: Path, assignment_id: str,
-                            folders: tuple[str, ...] = ("assignments", "reference")) -> str:
+                            folders: tuple[str, ...] = ("assignments", "reference"),
+                            ignore: tuple[str, ...] = ()) -> str:
     """Every file of ``assignments/<id>/`` and ``reference/<id>/`` (or of ``folders``) and every
-    helper module the Python files among them import, by content."""
+    helper module the Python files among them import, by content; files of the public folder
+    named in ``ignore`` (fnmatch patterns) are left out."""
     digest = hashlib.sha256()
+    public = course_root / "assignments" / assignment_id
     folders = [course_root / folder / assignment_id for folder in folders]
-    files = [p for folder in folders if folder.is_dir() for p in folder.rglob("*")]
+    files = [p for folder in folders if folder.is_dir() for p in folder.rglob("*")
+             if not (folder == public and any(fnmatch.fnmatch(p.name, pattern) for pattern in ignore))]
     digest_files(digest, files, course_root)
     inside = set(p.resolve() for p in files)
     digest_files(digest, [h for h in helper_modules(files) if h not in inside], course_root)

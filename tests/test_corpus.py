@@ -253,8 +253,10 @@ def test_a_stale_or_tampered_cache_file_is_refused_then_rebuilt(course, tmp_path
     stale.fingerprint = "0" * 64
     store.write(path, stale, course.root)
     _fresh_process_state()
+    capsys.readouterr()
     _grade_json(reference, course, only=("iou",))
     assert any("is stale" in p for p in use.problems)
+    assert "is stale" not in capsys.readouterr().err  # expected after any suite change: quiet
     spec = course.get("iou")
     assert store.read(path, course.root).fingerprint == fingerprint.fingerprint(
         spec, seed=course.seed, device="cpu", scope=fingerprint.FULL)
@@ -314,3 +316,21 @@ def test_a_corpus_that_cannot_be_written_costs_nothing(course, tmp_path, monkeyp
     graded = _grade_json(ROOT / "reference" / "conv_shapes", course, only=("conv_shapes",))
     assert graded["score"] == graded["max_score"]
     assert any("could not be written" in p for p in use.problems)
+
+
+def test_the_release_ships_a_visible_corpus_its_own_check_accepts(tmp_path, monkeypatch):
+    """Built from the course, checked against the release: same fingerprint, even with the
+    students' work in assignments/<id>/ (a notebook release, a stub filled in place)."""
+    from grader.release import build_release
+
+    monkeypatch.setenv(use.CACHE_ENV, str(tmp_path / "cache"))
+    release = build_release(ROOT, tmp_path / "release", format="both")
+    shipped = sorted(p.name for p in (release / "corpus").glob("*.corpus"))
+    students = load_course(release, include_hidden=False)
+    assert shipped == sorted(f"{a.id}-cpu-visible.corpus" for a in students.assignments)
+    spec = students.get("iou")
+    (release / "assignments" / "iou" / "iou.py").write_text((ROOT / "reference" / "iou" / "iou.py").read_text())
+    _fresh_process_state()
+    loaded = use.prepare(spec, seed=students.seed, device="cpu")
+    assert loaded.files == [str(release / "corpus" / "iou-cpu-visible.corpus")] and not use.problems
+    assert {k[0] for k in loaded.cases} == {t.key for t in spec.tests}

@@ -226,9 +226,10 @@ class Student:
             names = ", ".join(sorted(set(reply.violations)))
             raise AbortTest("violation", f"{fn} called {names}, which this assignment forbids")
         if reply.kind == "timeout":
+            timeout_s = whole()  # the limit it had, before this timeout lowers the next one's floor
+            own_limit, why = limit["own"], limit["why"]
             if self._budget is not None:
                 self._budget.timed_out(fn)
-            timeout_s, own_limit, why = whole(), limit["own"], limit["why"]
             detail = f"no answer within {timeout_s:.3g} s: {why}" if own_limit else reply.message
             raise AbortTest("timeout", f"{fn} did not return in time ({detail}); "
                             "look for an infinite loop or very slow code")

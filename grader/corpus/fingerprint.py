@@ -36,8 +36,12 @@ def course_root_of(spec: AssignmentSpec) -> Path | None:
 
 
 @cache
-def _files(root: Path, assignment: str, scope: str) -> str:
-    return assignment_files_digest(root, assignment, FOLDERS[scope])
+def _files(root: Path, assignment: str, scope: str, student_file: str) -> str:
+    # What students have and edit in assignments/<id>/ draws no case: the stub (their work file,
+    # which a release's students fill in place), its notebook, the handout, reports.
+    stem = Path(student_file).stem
+    return assignment_files_digest(root, assignment, FOLDERS[scope],
+                                   ignore=(student_file, f"{stem}.ipynb", "*.md", "*.html"))
 
 
 def fingerprint(spec: AssignmentSpec, *, seed: int, device: str, scope: str, root: Path | None = None) -> str:
@@ -49,7 +53,8 @@ def fingerprint(spec: AssignmentSpec, *, seed: int, device: str, scope: str, roo
              if scope == FULL or t.visibility == "visible"]
     data = {
         "assignment": spec.id, "scope": scope, "seed": seed, "device": device, "tests": tests,
-        "student_file": spec.student_file, "files": _files(root, spec.id, scope), "engine": engine_digest(),
+        "student_file": spec.student_file, "files": _files(root, spec.id, scope, spec.student_file),
+        "engine": engine_digest(),
         "python": list(sys.version_info[:2]), "hypothesis": hypothesis.__version__, "torch": torch.__version__,
         "numpy": numpy.__version__,
     }

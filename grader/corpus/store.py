@@ -41,7 +41,12 @@ MemoKey = tuple[str, int, int, str]
 
 
 class CorpusError(Exception):
-    """A corpus file that cannot be used: what is wrong with it, in a sentence."""
+    """A corpus file that cannot be used: what is wrong with it, in a sentence. ``stale``: it
+    is whole, but was drawn for another fingerprint."""
+
+    def __init__(self, message: str, *, stale: bool = False) -> None:
+        super().__init__(message)
+        self.stale = stale
 
 
 @dataclass
@@ -170,7 +175,7 @@ def decode(blob: bytes, root: Path, *, where: str, fingerprint: str | None = Non
         if fingerprint is not None and node["fingerprint"] != fingerprint:
             raise CorpusError(f"{where} is stale: it was drawn for fingerprint {str(node['fingerprint'])[:12]}…, "
                               f"and the suite, its helpers, the course's seed or budgets, the grader or its "
-                              f"libraries now give {fingerprint[:12]}…")
+                              f"libraries now give {fingerprint[:12]}…", stale=True)
         corpus = Corpus(assignment=node["assignment"], fingerprint=node["fingerprint"], scope=node["scope"],
                         skipped=dict(node.get("skipped", {})))
         for key, cases in node["tests"]:

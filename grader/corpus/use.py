@@ -68,10 +68,12 @@ _loaded: dict[tuple[str, str, int, str], _Loaded] = {}
 problems: list[str] = []  # every refusal this process met, in order (tests read it)
 
 
-def note(problem: str) -> None:
+def note(problem: str, *, loud: bool = True) -> None:
+    """Record why a corpus was not used; ``loud``: say it on stderr too, once."""
     if problem not in problems:
         problems.append(problem)
-        print(f"grader: {problem}", file=sys.stderr)
+        if loud:
+            print(f"grader: {problem}", file=sys.stderr)
 
 
 def _scopes(spec: AssignmentSpec, root: Path) -> list[str]:
@@ -100,8 +102,12 @@ def prepare(spec: AssignmentSpec, *, seed: int, device: str) -> _Loaded | None:
             try:
                 corpus = store.read(path, root, fingerprint=expected)
             except store.CorpusError as exc:
+                # A damaged file is said out loud; a stale one is the expected state after any
+                # change to a suite or to course.toml's budgets (a release whose course.toml a
+                # student or instructor edited): it is replaced quietly, never used.
                 note(f"{exc}; its cases are drawn afresh" + ("" if folder == root / SHIPPED
-                                                             else " and the file is written again"))
+                                                             else " and the file is written again"),
+                     loud=not exc.stale)
                 continue
             for key, cases in corpus.cases.items():
                 # A key of another test, seed or device cannot be asked for; a budget that differs
