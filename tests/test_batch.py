@@ -110,8 +110,11 @@ def test_a_killed_batch_keeps_what_it_graded_and_resumes(tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        if (out / "grades.sqlite").exists() and len(db_rows(out)) >= 2:
-            break
+        try:
+            if (out / "grades.sqlite").exists() and len(db_rows(out)) >= 2:
+                break
+        except sqlite3.OperationalError:
+            pass  # the file exists before its tables do: the batch is just starting
         time.sleep(0.2)
     import os
 
