@@ -11,10 +11,28 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from grader.course import Course, load_course  # noqa: E402
-from grader.errors import CourseError, GraderError, SandboxError, SubmissionError, SuiteError  # noqa: E402
-from grader.grading import GradeOptions, grade_submission  # noqa: E402
-from grader.results import AssignmentResult, SubmissionResult, TestResult  # noqa: E402
+# The front door's names are imported on first use (PEP 562), so that importing a light part
+# of the package (grader.sandbox.fork_server, which ``python -m grader`` starts before anything
+# imports torch) does not import the whole engine.
+_EXPORTS = {
+    "Course": "grader.course", "load_course": "grader.course",
+    "CourseError": "grader.errors", "GraderError": "grader.errors", "SandboxError": "grader.errors",
+    "SubmissionError": "grader.errors", "SuiteError": "grader.errors",
+    "GradeOptions": "grader.grading", "grade_submission": "grader.grading",
+    "AssignmentResult": "grader.results", "SubmissionResult": "grader.results", "TestResult": "grader.results",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'grader' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AssignmentResult",

@@ -9,13 +9,11 @@ back. A worker that overruns its time is killed with its whole process group.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import multiprocessing.spawn as mp_spawn
 import multiprocessing.util as mp_util
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -25,40 +23,15 @@ from typing import Any
 
 from grader.errors import SandboxError
 from grader.sandbox import wire
+from grader.sandbox.fork_server import PRELOAD, fork_context, warm
 from grader.sandbox.identity import kill_user_processes, worker_uid
 from grader.sandbox.limits import Limits
 from grader.sandbox.source_scan import charged_references, describe_uses, forbidden_references
 from grader.untrusted import clean_name, clean_text
 
-# torch._dynamo: the first meta-device operation imports it (grader.sandbox.meta.warm_up)
-_PRELOAD = ["torch", "numpy", "torch._dynamo", "grader.sandbox.worker"]
-_context: Any = None
-
-
-def fork_context() -> Any:
-    """The process-wide forkserver context, with torch preloaded in the server."""
-    global _context
-    if _context is None:
-        try:
-            ctx = multiprocessing.get_context("forkserver")
-        except ValueError as exc:  # Windows: no fork, so no fork server and no worker sandbox
-            raise SandboxError(f"this platform ({sys.platform}) has no fork server: {exc}") from exc
-        ctx.set_forkserver_preload(_PRELOAD)
-        _context = ctx
-    return _context
-
-
-def warm_fork_server() -> None:
-    """Start the fork server now: it imports torch (seconds), and boots while the grader
-    loads the course instead of when the first worker is asked for. Never raises: the first
-    worker starts it otherwise, and says why it cannot."""
-    try:
-        fork_context()
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-    except (SandboxError, OSError, ValueError):
-        pass
+# The fork server lives in a module of its own, light enough to start before torch is imported.
+_PRELOAD = PRELOAD
+warm_fork_server = warm
 
 
 @contextlib.contextmanager

@@ -1,0 +1,45 @@
+"""The fork server every worker is forked from, kept free of heavy imports.
+
+multiprocessing's fork server imports torch once; each worker then forks in milliseconds.
+This module imports nothing heavier than multiprocessing, so ``python -m grader grade`` can
+start the server before it imports torch itself (:func:`warm`), and the server's boot
+(seconds: torch, numpy, ``torch._dynamo``) overlaps the grader's own start instead of
+following it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from typing import Any
+
+from grader.errors import SandboxError
+
+# torch._dynamo: the first meta-device operation imports it (grader.sandbox.meta.warm_up)
+PRELOAD = ["torch", "numpy", "torch._dynamo", "grader.sandbox.worker"]
+_context: Any = None
+
+
+def fork_context() -> Any:
+    """The process-wide forkserver context, with torch preloaded in the server."""
+    global _context
+    if _context is None:
+        try:
+            ctx = multiprocessing.get_context("forkserver")
+        except ValueError as exc:  # Windows: no fork, so no fork server and no worker sandbox
+            raise SandboxError(f"this platform ({sys.platform}) has no fork server: {exc}") from exc
+        ctx.set_forkserver_preload(PRELOAD)
+        _context = ctx
+    return _context
+
+
+def warm() -> None:
+    """Start the fork server now, in the background. Never raises: the first worker starts it
+    otherwise, and says why it cannot."""
+    try:
+        fork_context()
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+    except (SandboxError, OSError, ValueError):
+        pass
