@@ -23,7 +23,7 @@ from grader.grading import GradeOptions, grade_submission
 from grader.platforms.commands import platform_output_options, register, write_platform_outputs
 from grader.report.terminal import print_summary
 from grader.sandbox.cuda import parse_device
-from grader.sandbox.process import warm_fork_server
+from grader.sandbox.fork_server import warm as warm_fork_server
 
 
 def _console(stderr: bool = False) -> Console:

@@ -252,10 +252,10 @@ def test_grading_on_a_missing_gpu_stops_loudly():
 
 
 def test_workers_come_from_a_fork_server_whose_preload_leaves_cuda_alone():
-    from grader.sandbox import process
+    from grader.sandbox import fork_server
 
-    assert process.fork_context().get_start_method() == "forkserver"
-    preload = "; ".join(f"import {m}" for m in process._PRELOAD)
+    assert fork_server.fork_context().get_start_method() == "forkserver"
+    preload = "; ".join(f"import {m}" for m in fork_server.PRELOAD)
     code = f"{preload}; import torch; print(torch.cuda.is_initialized())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.stdout.strip() == "False", out.stderr[-2000:]

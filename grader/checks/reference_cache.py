@@ -121,16 +121,14 @@ class CachedReference:
         self._times[key] = elapsed
         if not (raised or stateful):
             _note(key)
-        if not (raised or stateful) and key not in self._cache:
-            self._cache[key] = fresh(result)
-            if len(self._cache) > MAX_ENTRIES:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = fresh(result)
+                if len(self._cache) > MAX_ENTRIES:
+                    self._cache.popitem(last=False)
         return elapsed
 
-    def answers(self, keys: set[bytes] | None = None) -> dict[bytes, Any]:
-        """The answers held (of ``keys`` only, if given), by call key, not copies."""
-        if keys is None:
-            return dict(self._cache)
+    def answers(self, keys: set[bytes]) -> dict[bytes, Any]:
+        """The answers held of ``keys``, by call key, not copies."""
         return {k: v for k, v in self._cache.items() if k in keys}
 
     def absorb(self, answers: dict[bytes, Any]) -> None:

@@ -170,20 +170,26 @@ class Student:
         def timeout_for(index: int) -> tuple[float, Callable[[], float]]:
             op, fn, args, kwargs = requests[index]
             remaining = max(self._log.remaining_s(), 0.0)
-
-            def whole() -> float:  # the limit _call gives: max(floor, factor x reference), or the clock
-                if op == "meta" or self._budget is None:
-                    return remaining
-                limit, _ = self._budget.limit_s(fn, tuple(args), kwargs)
-                return remaining if limit is None else min(limit, remaining)
-
-            if op == "meta" or self._budget is None:
-                return remaining, whole
-            return min(self._budget.floor_s(fn), remaining), whole
+            if op == "meta":  # the device check has the test's clock, as _check_on_meta gives it
+                return remaining, lambda: remaining
+            return self._first_wait(fn, remaining), lambda: self._limit(fn, tuple(args), kwargs, remaining)[0]
 
         replies = pipeline(frames, timeout_for)
         self._sink = Prefetched(self._sink, frames, replies)
         return True
+
+    def _limit(self, fn: str, args: tuple[Any, ...], kwargs: dict[str, Any], remaining: float
+               ) -> tuple[float, bool, str]:
+        """A call's limit: max(floor, factor x the reference's time on these arguments), or the
+        test's clock where that is sooner or there is none; whether it is the call's own; why."""
+        own, why = self._budget.limit_s(fn, args, kwargs) if self._budget is not None else (None, "")
+        mine = own is not None and own < remaining
+        return (own if mine else remaining), mine, why
+
+    def _first_wait(self, fn: str, remaining: float) -> float:
+        """How long to wait before asking for the whole limit: the floor every limit is at least,
+        so a call answered within it (nearly all) never pays for timing the reference."""
+        return remaining if self._budget is None else min(self._budget.floor_s(fn), remaining)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_") or name not in self._functions:
@@ -204,21 +210,16 @@ class Student:
             refused = self._budget.refusal(fn)
             if refused:
                 raise AbortTest("timeout", refused)
-        limit: dict[str, Any] = {}
+        limit: list[tuple[float, bool, str]] = []  # computed once, when first needed
 
         def whole() -> float:
-            """The call's limit: max(floor, factor x the reference's time), or the test's clock."""
             if not limit:
-                own, why = self._budget.limit_s(fn, args, kwargs) if self._budget is not None else (None, "")
-                mine = own is not None and own < remaining
-                limit.update(seconds=own if mine else remaining, own=mine, why=why)
-            return float(limit["seconds"])
+                limit.append(self._limit(fn, args, kwargs, remaining))
+            return limit[0][0]
 
-        if self._budget is not None and getattr(self._sink, "patient", False):
-            # Wait the floor first: every limit is at least that, and a call answered within it
-            # (nearly all) never pays for timing the reference on its arguments.
-            first = min(self._budget.floor_s(fn), remaining)
-            reply = self._sink.call(fn, list(args), dict(kwargs), first, patience=whole)  # type: ignore[call-arg]
+        if getattr(self._sink, "patient", False):
+            reply = self._sink.call(fn, list(args), dict(kwargs), self._first_wait(fn, remaining),
+                                    patience=whole)  # type: ignore[call-arg]
         else:
             reply = self._sink.call(fn, list(args), dict(kwargs), whole())
         self._log.add_output(reply.stdout)
@@ -226,8 +227,8 @@ class Student:
             names = ", ".join(sorted(set(reply.violations)))
             raise AbortTest("violation", f"{fn} called {names}, which this assignment forbids")
         if reply.kind == "timeout":
-            timeout_s = whole()  # the limit it had, before this timeout lowers the next one's floor
-            own_limit, why = limit["own"], limit["why"]
+            whole()  # the limit it had, before this timeout lowers the next one's floor
+            timeout_s, own_limit, why = limit[0]
             if self._budget is not None:
                 self._budget.timed_out(fn)
             detail = f"no answer within {timeout_s:.3g} s: {why}" if own_limit else reply.message

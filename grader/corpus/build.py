@@ -20,7 +20,6 @@ from grader.corpus import store, use
 from grader.corpus.fingerprint import FULL, VISIBLE, scope_tests
 from grader.course import Course
 from grader.errors import GraderError
-from grader.spec.model import AssignmentSpec
 
 
 @dataclass
@@ -41,7 +40,7 @@ class Built:
 def build_corpus(course: Course, out_dir: Path, *, only: tuple[str, ...] = (), scope: str = FULL,
                  device: str = "cpu") -> list[Built]:
     """Write ``out_dir/<id>-<device>[-visible].corpus`` for each assignment picked."""
-    from grader.grading import GradeOptions, grade_submission, seed_for_test
+    from grader.grading import GradeOptions, grade_submission
 
     if scope == FULL and not course.has_reference:
         raise GraderError(f"{course.root}: no reference/ folder: a full corpus needs the reference solutions")
@@ -53,10 +52,10 @@ def build_corpus(course: Course, out_dir: Path, *, only: tuple[str, ...] = (), s
         options = GradeOptions(only=(spec.id,), visible_only=scope == VISIBLE, device=device, corpus=False, jobs=1)
         result = grade_submission(folder, course, options)
         graded = {t.name: t for a in result.assignments for t in a.tests}
-        seeds = {t.key: seed_for_test(course.seed, t) for t in spec.tests}
         wanted = set(scope_tests(spec, scope))
-        known = {k: v for k, v in driver.remembered_cases(spec.id).items()
-                 if k[0] in wanted and k[1] == seeds[k[0]] and k[3] == device and k[2] == _budget(spec, k[0])}
+        budgets = {t.key: t.max_examples for t in spec.tests}  # the budget this build drew with
+        known = {k: v for k, v in use.covered(spec, driver.remembered_cases(spec.id), seed=course.seed,
+                                              device=device, scope=scope).items() if k[2] == budgets[k[0]]}
         corpus = use.snapshot(spec, known, scope=scope, seed=course.seed, device=device, root=course.root)
         left_out = {t.name: f"the reference {graded[t.name].status} it: {graded[t.name].message[:200]}"
                     for t in spec.tests if t.key in wanted and t.name in graded and graded[t.name].status != "passed"}
@@ -66,6 +65,3 @@ def build_corpus(course: Course, out_dir: Path, *, only: tuple[str, ...] = (), s
                            len(corpus.answers), left_out))
     return built
 
-
-def _budget(spec: AssignmentSpec, test_key: str) -> int:
-    return next(t.max_examples for t in spec.tests if t.key == test_key)

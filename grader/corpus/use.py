@@ -22,6 +22,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader.checks import driver
 from grader.checks.student import RecordedCall
@@ -51,8 +52,13 @@ def file_name(assignment: str, device: str, scope: str) -> str:
     return f"{assignment}-{device_tag}{'' if scope == FULL else '-' + scope}.corpus"
 
 
-def _seeds(spec: AssignmentSpec, seed: int) -> dict[str, int]:
-    return {t.key: seed_for_test(seed, t) for t in spec.tests}
+def covered(spec: AssignmentSpec, items: dict[store.MemoKey, Any], *, seed: int, device: str,
+            scope: str) -> dict[store.MemoKey, Any]:
+    """The entries of ``items`` a corpus of ``spec`` in ``scope`` holds: the scope's tests, at
+    their seeds, on ``device`` (the budget is part of the key: any may be held)."""
+    seeds = {t.key: seed_for_test(seed, t) for t in spec.tests}
+    wanted = set(scope_tests(spec, scope))
+    return {k: v for k, v in items.items() if k[0] in wanted and k[1] == seeds[k[0]] and k[3] == device}
 
 
 @dataclass
@@ -60,7 +66,6 @@ class _Loaded:
     """What this process holds for one (assignment, seed, device): from files and learned."""
 
     cases: set[store.MemoKey] = field(default_factory=set)  # memo keys already in a file
-    answers: set[bytes] = field(default_factory=set)  # reference answers already in a file
     files: list[str] = field(default_factory=list)
 
 
@@ -90,11 +95,9 @@ def prepare(spec: AssignmentSpec, *, seed: int, device: str) -> _Loaded | None:
     if index in _loaded:
         return _loaded[index]
     loaded = _loaded[index] = _Loaded()
-    seeds = _seeds(spec, seed)
     reference = assignment_reference(spec.public_dir, spec.id, spec.student_file)
     for scope in _scopes(spec, root):
         expected = fingerprint(spec, seed=seed, device=device, scope=scope, root=root)
-        wanted = set(scope_tests(spec, scope))
         for folder in (root / SHIPPED, cache_dir(root)):
             path = folder / file_name(spec.id, device, scope)
             if not path.is_file():
@@ -109,17 +112,15 @@ def prepare(spec: AssignmentSpec, *, seed: int, device: str) -> _Loaded | None:
                                                              else " and the file is written again"),
                      loud=not exc.stale)
                 continue
-            for key, cases in corpus.cases.items():
-                # A key of another test, seed or device cannot be asked for; a budget that differs
-                # is part of the key. Only what this fingerprint covers is taken.
-                if key[0] in wanted and key[1] == seeds.get(key[0]) and key[3] == device:
-                    calls = corpus.calls.get(key)
-                    driver.remember_cases(key, cases, answers=set(corpus.answers),
-                                          calls=None if calls is None else [RecordedCall(*c) for c in calls])
-                    loaded.cases.add(key)
+            # A key of another test, seed or device cannot be asked for: only what this
+            # fingerprint covers is taken.
+            for key, cases in covered(spec, corpus.cases, seed=seed, device=device, scope=scope).items():
+                calls = corpus.calls.get(key)
+                driver.remember_cases(key, cases, answers=set(corpus.answers),
+                                      calls=None if calls is None else [RecordedCall(*c) for c in calls])
+                loaded.cases.add(key)
             if scope == FULL and reference is not None and corpus.answers:
                 reference.absorb(corpus.answers)
-                loaded.answers.update(corpus.answers)
             loaded.files.append(str(path))
     return loaded
 
@@ -133,42 +134,32 @@ def learn(spec: AssignmentSpec, *, seed: int, device: str) -> Path | None:
     loaded = prepare(spec, seed=seed, device=device)
     assert loaded is not None
     scope = _scopes(spec, root)[0]
-    seeds = _seeds(spec, seed)
-    wanted = set(scope_tests(spec, scope))
-    known = {k: v for k, v in driver.remembered_cases(spec.id).items()
-             if k[0] in wanted and k[1] == seeds.get(k[0]) and k[3] == device}
+    known = covered(spec, driver.remembered_cases(spec.id), seed=seed, device=device, scope=scope)
     new = set(known) - loaded.cases
     if not new:
         return None
     corpus = snapshot(spec, known, scope=scope, seed=seed, device=device, root=root)
     path = cache_dir(root) / file_name(spec.id, device, scope)
+    # Written, unwritable or left out as not storable: none is tried again for every submission.
+    loaded.cases |= set(known)
     try:
         store.write(path, corpus, root)
     except OSError as exc:
         note(f"the corpus could not be written to {path} ({exc.strerror or exc}); grading goes on without it")
-        loaded.cases |= new  # do not try again for every submission
         return None
-    loaded.cases |= set(corpus.cases) | set(corpus.skipped_keys)
-    loaded.answers |= set(corpus.answers)
     return path
 
 
-@dataclass
-class _Snapshot(store.Corpus):
-    skipped_keys: set[store.MemoKey] = field(default_factory=set)
-
-
 def snapshot(spec: AssignmentSpec, known: dict[store.MemoKey, list], *, scope: str, seed: int, device: str,
-             root: Path) -> _Snapshot:
+             root: Path) -> store.Corpus:
     """The corpus of what ``known`` holds: every sequence that comes back identical from the
     file, and (scope ``full``) the reference answers their runs asked for."""
-    corpus = _Snapshot(assignment=spec.id, scope=scope,
-                       fingerprint=fingerprint(spec, seed=seed, device=device, scope=scope, root=root))
+    corpus = store.Corpus(assignment=spec.id, scope=scope,
+                          fingerprint=fingerprint(spec, seed=seed, device=device, scope=scope, root=root))
     for key, cases in sorted(known.items()):
         why = next((w for w in (store.storable(case, root) for case in cases) if w), "")
         if why:
             corpus.skipped[key[0]] = why
-            corpus.skipped_keys.add(key)
         else:
             corpus.cases[key] = cases
             made = driver.remembered_calls(key)

@@ -4,7 +4,7 @@ Design (``--device cuda[:N]``):
 
 * **No CUDA context crosses a fork.** A CUDA context cannot survive ``fork()``: the child's
   copy is unusable ("Cannot re-initialize CUDA in forked subprocess"). Workers are forked by
-  multiprocessing's *fork server* (:func:`grader.sandbox.process.fork_context`), a process
+  multiprocessing's *fork server* (:func:`grader.sandbox.fork_server.fork_context`), a process
   started by exec'ing a fresh interpreter that imports torch but never touches CUDA (importing
   torch does not initialise it; nothing in the preload calls ``torch.cuda``). So every worker
   is forked from a CUDA-free process and creates its own context, whatever the grading

@@ -40,7 +40,7 @@ def warm_up() -> None:
     The first meta operation imports parts of torch (``torch._dynamo``) that read names such
     as ``torch.ops.aten.lstm.input``, which the tracers replace with stand-ins lacking those
     attributes. Done first, meta works whatever an assignment forbids; the fork server
-    preloads ``torch._dynamo`` (:data:`grader.sandbox.process._PRELOAD`), so this is free."""
+    preloads ``torch._dynamo`` (:data:`grader.sandbox.fork_server.PRELOAD`), so this is free."""
     x = torch.ones(2, 3, device="meta")
     (x @ x.T + torch.ones(2, device="meta")).sigmoid().sum()
 

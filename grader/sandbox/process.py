@@ -23,15 +23,11 @@ from typing import Any
 
 from grader.errors import SandboxError
 from grader.sandbox import wire
-from grader.sandbox.fork_server import PRELOAD, fork_context, warm
+from grader.sandbox.fork_server import fork_context
 from grader.sandbox.identity import kill_user_processes, worker_uid
 from grader.sandbox.limits import Limits
 from grader.sandbox.source_scan import charged_references, describe_uses, forbidden_references
 from grader.untrusted import clean_name, clean_text
-
-# The fork server lives in a module of its own, light enough to start before torch is imported.
-_PRELOAD = PRELOAD
-warm_fork_server = warm
 
 
 @contextlib.contextmanager
