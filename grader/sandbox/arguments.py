@@ -16,6 +16,7 @@ import torch
 
 _MAX_DEPTH = 3
 _MAX_REPORTED = 5
+_POSITIONAL = "\x00"  # a label prefix no parameter name has: positional argument i is "\x00i"
 
 
 def _names(fn: Any, n_args: int, kwargs: dict[str, Any]) -> list[str]:
@@ -41,14 +42,30 @@ def _collect(label: str, value: Any, out: list[tuple[str, Any, Any]], depth: int
             _collect(f"{label}[{key!r}]", item, out, depth + 1)
 
 
-def snapshot(fn: Any, args: list[Any], kwargs: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """(name, the object the call gets, a copy of it: a tensor's clone, a list's length)."""
+def snapshot(fn: Any, args: list[Any], kwargs: dict[str, Any]) -> Snapshot:
+    """What the call gets, with a copy of it: a tensor's clone, a list's length."""
     out: list[tuple[str, Any, Any]] = []
-    for name, value in zip(_names(fn, len(args), kwargs), args):
-        _collect(name, value, out, 0)
+    for i, value in enumerate(args):
+        _collect(f"{_POSITIONAL}{i}", value, out, 0)
     for name, value in kwargs.items():
         _collect(name, value, out, 0)
-    return out
+    return Snapshot(fn, len(args), kwargs, out)
+
+
+class Snapshot:
+    """The copies :func:`snapshot` took. Positional arguments are labelled by their index until
+    a change is reported: the parameter names (``inspect.signature``, the costliest part of a
+    snapshot) are looked up only then."""
+
+    def __init__(self, fn: Any, n_args: int, kwargs: dict[str, Any], copies: list[tuple[str, Any, Any]]) -> None:
+        self.fn, self.n_args, self.kwargs, self.copies = fn, n_args, kwargs, copies
+
+    def label(self, raw: str) -> str:
+        if not raw.startswith(_POSITIONAL):
+            return raw
+        index, _, rest = raw[len(_POSITIONAL):].partition("[")
+        names = _names(self.fn, self.n_args, self.kwargs)
+        return names[int(index)] + ("[" + rest if rest else "")
 
 
 def _first_difference(now: torch.Tensor, before: torch.Tensor) -> dict[str, Any] | None:
@@ -58,6 +75,8 @@ def _first_difference(now: torch.Tensor, before: torch.Tensor) -> dict[str, Any]
     if now.numel() == 0:
         return None
     now = now.detach()
+    if torch.equal(now, before):  # the common case in one op; NaN (never equal) takes the long way
+        return None
     differs = now != before
     if now.is_floating_point() or now.is_complex():
         differs &= ~(torch.isnan(now) & torch.isnan(before))  # NaN stays NaN: unchanged
@@ -69,20 +88,21 @@ def _first_difference(now: torch.Tensor, before: torch.Tensor) -> dict[str, Any]
             "count": int(differs.sum())}
 
 
-def changes(before: list[tuple[str, Any, Any]]) -> list[dict[str, Any]]:
+def changes(before: Snapshot) -> list[dict[str, Any]]:
     """What the call changed, as plain data for the reply (at most a few entries)."""
     found: list[dict[str, Any]] = []
-    for name, obj, copy in before:
+    for raw, obj, copy in before.copies:
         if isinstance(obj, list):
             if len(obj) != copy:
-                found.append({"argument": name, "what": f"the list's length changed from {copy} to {len(obj)}"})
+                found.append({"argument": before.label(raw),
+                              "what": f"the list's length changed from {copy} to {len(obj)}"})
         else:
             try:
                 diff = _first_difference(obj, copy)
             except RuntimeError as exc:  # a tensor the student made unreadable (resized storage, ...)
                 diff = {"what": f"it can no longer be read ({exc})"[:200]}
             if diff is not None:
-                found.append({"argument": name, **diff})
+                found.append({"argument": before.label(raw), **diff})
         if len(found) >= _MAX_REPORTED:
             break
     return found
