@@ -125,6 +125,43 @@ def test_a_corpus_comes_back_identical(tmp_path):
     assert b"course:assignments/iou/iou.py" in path.read_bytes() and str(root).encode() not in path.read_bytes()
 
 
+def test_call_frames_come_back_as_sent_and_model_paths_move_with_the_course(tmp_path):
+    """Calls are stored as the request frames the worker gets, read back without decoding a
+    call; a frame naming a model factory by its absolute path is stored relative to the course,
+    so a corpus built on an instructor's machine matches the frames a body sends elsewhere."""
+    from grader.sandbox.process import request_frame
+
+    built_at, moved_to = _course_copy(tmp_path / "a"), _course_copy(tmp_path / "b")
+    plain = [("box_area", request_frame("call", "box_area", [torch.rand(3, 4)], {})),
+             ("nms", request_frame("call", "nms", [torch.rand(2, 4), torch.rand(2)], {"iou_threshold": 0.5}))]
+
+    def model_call(root: Path) -> tuple[str, bytes]:
+        spec = BuildSpec(str(root / "assignments" / "iou" / "iou.py"), "box_area", {"n": 2})
+        return ("box_area", request_frame("call", "box_area", [spec, (1, 2.5)], {}))
+
+    calls = {("iou::plain", 1, 2, "cpu"): plain, ("iou::model", 1, 2, "cpu"): [model_call(built_at)]}
+    corpus = store.Corpus(assignment="iou", fingerprint="f" * 64, scope="full", calls=calls)
+    assert store.calls_storable(plain, built_at) and store.calls_storable([model_call(built_at)], built_at)
+    blob = store.encode(corpus, built_at)
+    assert str(built_at).encode() not in blob
+    back = store.decode(blob, moved_to, where="moved.corpus")
+    assert back.calls[("iou::plain", 1, 2, "cpu")] == plain
+    assert back.calls[("iou::model", 1, 2, "cpu")] == [model_call(moved_to)]
+
+
+def test_a_corpus_of_another_format_is_stale_not_damaged(tmp_path):
+    import hashlib
+
+    from grader.sandbox import wire
+
+    root = _course_copy(tmp_path)
+    body = wire.encode({"format": store.FORMAT - 1, "assignment": "iou"})
+    blob = store.MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    with pytest.raises(store.CorpusError, match="format") as refused:
+        store.decode(blob, root, where="old.corpus")
+    assert refused.value.stale  # replaced quietly, as after any change to a suite
+
+
 def test_identical_tells_what_a_replay_must_not_change():
     a = torch.zeros(2, 3)
     assert not store.identical(a, a.T.contiguous().T)  # same values, other strides

@@ -102,6 +102,53 @@ def test_large_calls_and_answers_do_not_block_the_pipe(tmp_path):
         w.stop()
 
 
+def _student(worker, limit_s=5.0):
+    from grader.checks.student import CallLog, Student
+
+    return Student(worker, ("f",), CallLog(deadline=time.monotonic() + 30.0))
+
+
+def test_replies_are_read_as_the_body_asks_for_them(worker):
+    """The body's work on one reply overlaps the worker's on the next: nothing is read
+    before it is asked for, and what is left is read when the body is done."""
+    from grader.checks.student import RecordedCall, call_frames
+
+    student = _student(worker)
+    assert student.prefetch(call_frames([RecordedCall("f", (v,), {}) for v in (0, 1, 2, 4, 6, 8)]))  # 3, 5 crash
+    pipeline = student._sink._pipeline
+    assert student.f(0) == 0 and student.f(1) == 2
+    assert pipeline.position == 2 and not pipeline.ended
+    student.settle()
+    assert pipeline.position == 6 and pipeline.ended
+    assert worker.call("f", [21], {}, 5.0).value == 42  # the worker is free: no reply left over
+
+
+def test_a_call_not_sent_ahead_waits_for_the_replies_before_it(worker):
+    """A call the recording did not hold (the body took another path) goes to the worker live,
+    after the replies on their way, so no reply is ever taken for another call's."""
+    from grader.checks.student import RecordedCall, call_frames
+
+    student = _student(worker)
+    assert student.prefetch(call_frames([RecordedCall("f", (v,), {}) for v in (0, 1, 2)]))
+    assert student.f(7) == 14
+    assert student._sink._pipeline.ended
+    assert [student.f(v) for v in (2, 1, 0)] == [4, 2, 0]  # answered from the replies read
+
+
+def test_a_slow_body_does_not_cost_a_quick_call_its_limit(worker):
+    """A call's clock starts when the reply before it was read: the grader's own time between
+    two replies is never counted against the student."""
+    from grader.checks.student import RecordedCall, call_frames
+
+    frames = call_frames([RecordedCall("f", (v,), {}) for v in (0, 1, 2)])
+    pipeline = worker.start_pipeline([frame for _, frame in frames], _limit(0.3))
+    values = []
+    for _ in range(3):
+        time.sleep(0.5)  # longer than each call's limit
+        values.append(pipeline.next().value)
+    assert values == [0, 2, 4] and pipeline.next() is None
+
+
 def _as_json(result) -> str:
     data = dataclasses.asdict(result)
     for key in ("graded_at", "elapsed_s"):
@@ -138,8 +185,8 @@ def test_a_replayed_crash_gives_the_counterexample_of_a_search(course, tmp_path,
     grade_submission(ROOT / "reference" / "iou", course, options)  # the passing runs, with their calls
     assert any(driver.remembered_calls(k) for k in driver.remembered_cases("iou"))
     prefetched = []
-    original = Worker.pipeline
-    monkeypatch.setattr(Worker, "pipeline", lambda self, *a: prefetched.append(1) or original(self, *a))
+    original = Worker.start_pipeline
+    monkeypatch.setattr(Worker, "start_pipeline", lambda self, *a: prefetched.append(1) or original(self, *a))
     replayed = grade_submission(submission, course, options)
     assert prefetched
     assert _as_json(replayed) == _as_json(searched)

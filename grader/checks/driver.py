@@ -26,7 +26,7 @@ from grader.checks import reference_cache
 from grader.checks.compare import Mismatch
 from grader.checks.copying import fresh, to_device
 from grader.checks.render import render_calls
-from grader.checks.student import AbortTest, CallLog, RecordedCall, Student, StudentRaised
+from grader.checks.student import AbortTest, CallFrame, CallLog, RecordedCall, Student, StudentRaised, call_frames
 from grader.spec.model import TestSpec
 
 
@@ -98,16 +98,28 @@ MemoKey = tuple[str, int, int, str]  # (test key, seed, example budget, device)
 _passing_cases: dict[MemoKey, list[dict[str, Any]]] = {}
 # Keys of the reference answers each of those runs asked for (grader.checks.reference_cache).
 _passing_answers: dict[MemoKey, set[bytes]] = {}
-# The student calls those runs made, in order: a replay sends them to the worker in one
-# pipelined round before the body runs (Student.prefetch), instead of one round trip each.
-_passing_calls: dict[MemoKey, list[RecordedCall]] = {}
+# The student calls those runs made, in order, as request frames (encoded once, when the
+# calls were made): a replay sends them to the worker at once before the body runs
+# (Student.prefetch), instead of one round trip each. None: a call the wire cannot carry.
+_passing_calls: dict[MemoKey, list[CallFrame]] = {}
 
 
-def _copied(calls: list[RecordedCall]) -> list[RecordedCall]:
-    return [RecordedCall(c.fn, fresh(c.args), fresh(c.kwargs)) for c in calls]
+class _Made:
+    """The frames of the calls a run makes, case by case; None once one cannot be encoded."""
+
+    def __init__(self) -> None:
+        self.frames: list[CallFrame] | None = []
+
+    def add(self, calls: list[RecordedCall]) -> None:
+        if self.frames is not None:
+            more = call_frames(calls)
+            if more is None:
+                self.frames = None
+            else:
+                self.frames.extend(more)
 
 
-def remembered_calls(key: MemoKey) -> list[RecordedCall] | None:
+def remembered_calls(key: MemoKey) -> list[CallFrame] | None:
     return _passing_calls.get(key)
 
 
@@ -118,7 +130,7 @@ def remembered_cases(assignment: str) -> dict[MemoKey, list[dict[str, Any]]]:
 
 
 def remember_cases(key: MemoKey, cases: list[dict[str, Any]], *, answers: set[bytes] = frozenset(),
-                   calls: list[RecordedCall] | None = None) -> None:
+                   calls: list[CallFrame] | None = None) -> None:
     """Add a passing sequence learned elsewhere (the corpus), the reference answers it needs
     and the calls it makes; one drawn here is kept."""
     if key not in _passing_cases:
@@ -154,8 +166,17 @@ def _replay(test: TestSpec, student: Student, log: CallLog, cases: list[dict[str
     """
     known_calls = _passing_calls.get(memo_key)
     if known_calls is not None:
-        student.prefetch(known_calls)  # only encoded there: the recorded tensors are not touched
-    made: list[RecordedCall] = []
+        student.prefetch(known_calls)
+    try:
+        return _replay_cases(test, student, log, cases, device, pass_device, module_name, memo_key,
+                             record=known_calls is None)
+    finally:
+        student.settle()  # the worker is free again, for the search or the next test
+
+
+def _replay_cases(test: TestSpec, student: Student, log: CallLog, cases: list[dict[str, Any]], device: str,
+                  pass_device: bool, module_name: str, memo_key: MemoKey, *, record: bool) -> TestOutcome | None:
+    made = _Made()
     for index, case in enumerate(cases):
         log.calls = []
         moved = to_device(fresh(case), device)
@@ -172,10 +193,10 @@ def _replay(test: TestSpec, student: Student, log: CallLog, cases: list[dict[str
         except AbortTest as abort:
             return _aborted(abort, _Failure(abort, list(log.calls), moved), module_name, log, index + 1)
         finally:
-            if known_calls is None:
-                made.extend(_copied(log.calls))
-    if known_calls is None:
-        _passing_calls[memo_key] = made
+            if record:
+                made.add(log.calls)
+    if record and made.frames is not None:
+        _passing_calls[memo_key] = made.frames
     return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=len(cases))
 
 
@@ -196,7 +217,7 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
         log.deadline = time.monotonic() + time_left
     log.stdout, log.stdout_chars, log.stdout_truncated = [], 0, False
     drawn: list[dict[str, Any]] = []
-    made: list[RecordedCall] = []
+    made = _Made()
     failures: list[_Failure] = []
     counter = {"examples": 0}
 
@@ -209,7 +230,7 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
         try:
             test.body(student, **kwargs)
         except UnsatisfiedAssumption:
-            made.extend(_copied(log.calls))
+            made.add(log.calls)
             raise  # hypothesis discards the case: not a failure, and the sequence still replays
         except Exception as exc:
             failures.append(_Failure(exc, list(log.calls), case))
@@ -218,7 +239,7 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
             failures.append(_Failure(AbortTest("", ""), list(log.calls), case))
             raise
         if not failures:
-            made.extend(_copied(log.calls))
+            made.add(log.calls)
 
     reference_cache.start_recording()
     try:
@@ -251,7 +272,8 @@ def run_test(test: TestSpec, student: Student, log: CallLog, *, module_name: str
     if not failures:
         _passing_cases[memo_key] = drawn
         _passing_answers[memo_key] = answers
-        _passing_calls[memo_key] = made
+        if made.frames is not None:
+            _passing_calls[memo_key] = made.frames
     return TestOutcome(status="passed", stdout="".join(log.stdout), examples_run=counter["examples"])
 
 

@@ -89,32 +89,77 @@ class CallLog:
         self.stdout_chars += len(text)
 
 
+# A student call as the worker receives it: the function's name and its request frame
+# (:func:`grader.sandbox.process.request_frame`), encoded once when the call was first made.
+CallFrame = tuple[str, bytes]
+
+
+def call_frames(calls: Iterable[RecordedCall]) -> list[CallFrame] | None:
+    """``calls`` as frames; None where one holds a value the wire cannot carry."""
+    try:
+        return [(c.fn, request_frame("call", c.fn, list(c.args), dict(c.kwargs))) for c in calls]
+    except (wire.WireError, TypeError, ValueError):
+        return None
+
+
+def _meta_frame(frame: bytes) -> bytes:
+    """The device-check request for the call in ``frame`` (one per function per test)."""
+    request = wire.decode(frame, allow_build=True)
+    return request_frame("meta", request["fn"], request["args"], request["kwargs"])
+
+
 class Prefetched:
-    """A sink answering from replies the worker gave ahead of time (:meth:`Student.prefetch`).
+    """A sink answering from the replies to calls sent ahead of time (:meth:`Student.prefetch`).
 
     A call is answered from there when its frame (function, arguments, operation) is one that
-    was sent, in the order they came back; any other call goes to the worker as it would have.
-    Nothing but the data decides which reply a call gets, so a body whose calls depend on the
-    student's answers (the backward of the student's own forward) gets, for each call, the
-    reply to that very call: a prefetched one when the data is the same, a live one otherwise.
+    was sent, in the order they come back: the pipeline's replies are read as the body asks
+    for them, so the grader's work on one case overlaps the worker's on the next. Any other
+    call goes to the worker as it would have, once every reply sent for has been read (the
+    worker answers one thing at a time). Nothing but the data decides which reply a call
+    gets, so a body whose calls depend on the student's answers (the backward of the
+    student's own forward) gets, for each call, the reply to that very call: a prefetched one
+    when the data is the same, a live one otherwise.
     """
 
-    def __init__(self, worker: Any, frames: list[bytes], replies: list[Reply]) -> None:
+    def __init__(self, worker: Any, frames: list[bytes], pipeline: Any) -> None:
         self._worker = worker
+        self._frames = frames
+        self._pipeline = pipeline
         self._ready: dict[bytes, list[Reply]] = {}
-        for frame, reply in zip(frames, replies):
-            self._ready.setdefault(frame, []).append(reply)
+        self._unread: dict[bytes, int] = {}
+        for frame in frames:
+            self._unread[frame] = self._unread.get(frame, 0) + 1
 
     patient = True  # takes ``patience`` as Worker.call does
+
+    def _read_one(self) -> bool:
+        index = self._pipeline.position
+        reply = self._pipeline.next()
+        if reply is None:
+            return False
+        frame = self._frames[index]
+        self._unread[frame] -= 1
+        self._ready.setdefault(frame, []).append(reply)
+        return True
+
+    def settle(self) -> None:
+        """Read every reply still on its way, so the worker is free for live calls."""
+        while self._read_one():
+            pass
 
     def call(self, fn: str, args: list[Any], kwargs: dict[str, Any], timeout_s: float, *, op: str = "call",
              patience: Callable[[], float] | None = None) -> Reply:
         try:
-            waiting = self._ready.get(request_frame(op, fn, args, kwargs))
+            frame: bytes | None = request_frame(op, fn, args, kwargs)
         except (wire.WireError, TypeError, ValueError):
-            waiting = None
-        if waiting:
-            return waiting.pop(0)
+            frame = None
+        if frame is not None:
+            while not self._ready.get(frame) and self._unread.get(frame, 0) > 0 and self._read_one():
+                pass
+            waiting = self._ready.get(frame)
+            if waiting:
+                return waiting.pop(0)
+        self.settle()
         if not self._worker.alive:
             # The prefetch ended at a timeout or crash further on: this call, which came
             # before it in the body, runs on a fresh worker, as it would have run on the live one.
@@ -126,6 +171,7 @@ class Prefetched:
     def stop(self) -> None:
         self._ready.clear()
         self._worker.stop()
+        self.settle()  # the pipeline sees the stopped worker and ends
 
 
 class Student:
@@ -142,41 +188,50 @@ class Student:
         self._meta_safe = frozenset(meta_safe)
         self._meta_checked: set[str] = set()
 
-    def prefetch(self, calls: list[RecordedCall]) -> bool:
-        """Have the worker answer ``calls`` (those the body will make, as recorded when the
-        same cases passed before) in one pipelined round, each within its own limit; the body's
-        calls then take these replies (:class:`Prefetched`). The first call of each function
-        checked on the meta device is followed by that check, as :meth:`_call` does it.
-        Returns False (nothing sent) where a call could not be sent as data or would be
-        refused (a function out of strikes), so the body runs call by call as ever."""
-        pipeline = getattr(self._sink, "pipeline", None)
-        if pipeline is None or not calls:
+    def prefetch(self, calls: list[CallFrame]) -> bool:
+        """Send ``calls`` (those the body will make, as recorded when the same cases passed
+        before) to the worker at once, each within its own limit; the body's calls then take
+        their replies (:class:`Prefetched`). The first call of each function checked on the
+        meta device is followed by that check, as :meth:`_call` does it. Returns False
+        (nothing sent) where a call would be refused (a function out of strikes), so the body
+        runs call by call as ever. :meth:`settle` must follow the body."""
+        start = getattr(self._sink, "start_pipeline", None)
+        if start is None or not calls:
             return False
-        if self._budget is not None and any(self._budget.refusal(c.fn) for c in calls):
+        if self._budget is not None and any(self._budget.refusal(fn) for fn, _ in calls):
             return False
-        requests: list[tuple[str, str, list[Any], dict[str, Any]]] = []
+        requests: list[tuple[str, str, bytes]] = []
         metas: set[str] = set()
-        for c in calls:
-            requests.append(("call", c.fn, list(c.args), dict(c.kwargs)))
-            if c.fn in self._meta_safe and c.fn not in metas:
-                metas.add(c.fn)
-                requests.append(("meta", c.fn, list(c.args), dict(c.kwargs)))
-
         try:
-            frames = [request_frame(*r) for r in requests]
-        except (wire.WireError, TypeError, ValueError):
+            for fn, frame in calls:
+                requests.append(("call", fn, frame))
+                if fn in self._meta_safe and fn not in metas:
+                    metas.add(fn)
+                    requests.append(("meta", fn, _meta_frame(frame)))
+        except (wire.WireError, KeyError, TypeError):
             return False
 
         def timeout_for(index: int) -> tuple[float, Callable[[], float]]:
-            op, fn, args, kwargs = requests[index]
+            op, fn, frame = requests[index]
             remaining = max(self._log.remaining_s(), 0.0)
             if op == "meta":  # the device check has the test's clock, as _check_on_meta gives it
                 return remaining, lambda: remaining
-            return self._first_wait(fn, remaining), lambda: self._limit(fn, tuple(args), kwargs, remaining)[0]
 
-        replies = pipeline(frames, timeout_for)
-        self._sink = Prefetched(self._sink, frames, replies)
+            def whole() -> float:  # the arguments are decoded only for this rare question
+                request = wire.decode(frame, allow_build=True)
+                return self._limit(fn, tuple(request["args"]), request["kwargs"], remaining)[0]
+
+            return self._first_wait(fn, remaining), whole
+
+        frames = [frame for _, _, frame in requests]
+        self._sink = Prefetched(self._sink, frames, start(frames, timeout_for))
         return True
+
+    def settle(self) -> None:
+        """After a prefetched body: read what the worker still has to say (see :meth:`prefetch`)."""
+        settle = getattr(self._sink, "settle", None)
+        if settle is not None:
+            settle()
 
     def _limit(self, fn: str, args: tuple[Any, ...], kwargs: dict[str, Any], remaining: float
                ) -> tuple[float, bool, str]:

@@ -33,7 +33,7 @@ from grader.checks.built import BuildSpec
 from grader.sandbox import wire
 
 MAGIC = b"grader-corpus 1\n"
-FORMAT = 1
+FORMAT = 2  # 2: calls as request frames
 _TENSOR = "$grader-corpus-tensor"  # a mapping key wire carries as a $dict entry
 _COURSE = "course:"  # a BuildSpec path relative to the course root
 
@@ -59,9 +59,9 @@ class Corpus:
     cases: dict[MemoKey, list[dict[str, Any]]] = field(default_factory=dict)
     answers: dict[bytes, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # test key -> why it was not stored
-    # The student calls each sequence made when it passed, as [fn, args, kwargs]: a replay
-    # sends them to the worker in one pipelined round (grader.checks.student.Student.prefetch).
-    calls: dict[MemoKey, list[list[Any]]] = field(default_factory=dict)
+    # The student calls each sequence made when it passed, as (fn, request frame): a replay
+    # sends them to the worker at once (grader.checks.student.Student.prefetch).
+    calls: dict[MemoKey, list[tuple[str, bytes]]] = field(default_factory=dict)
 
 
 def _pack(value: Any, root: Path) -> Any:
@@ -144,6 +144,48 @@ def storable(value: Any, root: Path) -> str:
     return "" if identical(value, back) else "a case does not come back identical from the corpus file"
 
 
+def _calls_node(calls: list[tuple[str, bytes]], root: Path) -> dict[str, Any]:
+    """A test's call frames as stored: as they are, in one byte tensor (read back without
+    decoding a call); or, where a frame names a model factory by its absolute path (a
+    BuildSpec), as [fn, args, kwargs] with the path made relative to the course, encoded
+    afresh when read, so a corpus built elsewhere still matches the frames a body sends."""
+    if not any(b'"$build"' in frame[4:4 + int.from_bytes(frame[:4], "big")] for _, frame in calls):
+        blob = bytearray(b"".join(frame for _, frame in calls))
+        frames = torch.frombuffer(blob, dtype=torch.uint8) if blob else torch.empty(0, dtype=torch.uint8)
+        return {"fns": [fn for fn, _ in calls], "sizes": [len(frame) for _, frame in calls], "frames": frames}
+    decoded = [wire.decode(frame, allow_build=True) for _, frame in calls]
+    return {"calls": _pack([[r["fn"], list(r["args"]), dict(r["kwargs"])] for r in decoded], root)}
+
+
+def _calls_from(node: Any, root: Path) -> list[tuple[str, bytes]]:
+    from grader.sandbox.process import request_frame
+
+    if not isinstance(node, dict):
+        raise CorpusError("a call list is not a mapping")
+    if "calls" in node:
+        return [(str(fn), request_frame("call", str(fn), list(args), dict(kwargs)))
+                for fn, args, kwargs in _unpack(node["calls"], root)]
+    fns, sizes, frames = node["fns"], node["sizes"], node["frames"]
+    if not (isinstance(frames, torch.Tensor) and frames.dtype == torch.uint8 and isinstance(fns, list)
+            and isinstance(sizes, list) and len(fns) == len(sizes)
+            and all(type(n) is int and n >= 4 for n in sizes) and sum(sizes) == frames.numel()):
+        raise CorpusError("a call list does not match its frames")
+    blob = frames.numpy().tobytes()
+    out, at = [], 0
+    for fn, size in zip(fns, sizes):
+        out.append((str(fn), blob[at:at + size]))
+        at += size
+    return out
+
+
+def calls_storable(calls: list[tuple[str, bytes]], root: Path) -> bool:
+    """Whether ``calls`` come back from a corpus file as the same frames."""
+    try:
+        return _calls_from(wire.decode(wire.encode(_calls_node(calls, root)), allow_build=True), root) == calls
+    except (wire.WireError, CorpusError, KeyError, TypeError, ValueError, RuntimeError):
+        return False
+
+
 def encode(corpus: Corpus, root: Path) -> bytes:
     body = wire.encode({
         "format": FORMAT, "assignment": corpus.assignment, "fingerprint": corpus.fingerprint,
@@ -151,7 +193,7 @@ def encode(corpus: Corpus, root: Path) -> bytes:
         "tests": [[list(key), _pack(cases, root)] for key, cases in sorted(corpus.cases.items())],
         "answers": [[key.hex(), _pack(value, root)] for key, value in corpus.answers.items()],
         "skipped": dict(sorted(corpus.skipped.items())),
-        "calls": [[list(key), _pack(calls, root)] for key, calls in sorted(corpus.calls.items())],
+        "calls": [[list(key), _calls_node(calls, root)] for key, calls in sorted(corpus.calls.items())],
     })
     return MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
 
@@ -170,8 +212,9 @@ def decode(blob: bytes, root: Path, *, where: str, fingerprint: str | None = Non
     try:
         node = wire.decode(body, allow_build=True)
         if not isinstance(node, dict) or node.get("format") != FORMAT:
+            # Whole, but written by another version of the grader: as expected as a stale file.
             raise CorpusError(f"{where} has format {node.get('format') if isinstance(node, dict) else '?'}, "
-                              f"expected {FORMAT}")
+                              f"expected {FORMAT}", stale=isinstance(node, dict))
         if fingerprint is not None and node["fingerprint"] != fingerprint:
             raise CorpusError(f"{where} is stale: it was drawn for fingerprint {str(node['fingerprint'])[:12]}…, "
                               f"and the suite, its helpers, the course's seed or budgets, the grader or its "
@@ -185,7 +228,7 @@ def decode(blob: bytes, root: Path, *, where: str, fingerprint: str | None = Non
             corpus.answers[bytes.fromhex(key)] = _unpack(value, root)
         for key, calls in node.get("calls", []):
             test, seed, budget, device = key
-            corpus.calls[(str(test), int(seed), int(budget), str(device))] = _unpack(calls, root)
+            corpus.calls[(str(test), int(seed), int(budget), str(device))] = _calls_from(calls, root)
     except CorpusError:
         raise
     except (wire.WireError, KeyError, TypeError, ValueError, RuntimeError) as exc:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from grader.checks import driver
-from grader.checks.student import RecordedCall
 from grader.checks.time_budget import assignment_reference
 from grader.corpus import store
 from grader.corpus.fingerprint import FULL, VISIBLE, course_root_of, fingerprint, scope_tests
@@ -115,9 +114,7 @@ def prepare(spec: AssignmentSpec, *, seed: int, device: str) -> _Loaded | None:
             # A key of another test, seed or device cannot be asked for: only what this
             # fingerprint covers is taken.
             for key, cases in covered(spec, corpus.cases, seed=seed, device=device, scope=scope).items():
-                calls = corpus.calls.get(key)
-                driver.remember_cases(key, cases, answers=set(corpus.answers),
-                                      calls=None if calls is None else [RecordedCall(*c) for c in calls])
+                driver.remember_cases(key, cases, answers=set(corpus.answers), calls=corpus.calls.get(key))
                 loaded.cases.add(key)
             if scope == FULL and reference is not None and corpus.answers:
                 reference.absorb(corpus.answers)
@@ -163,9 +160,8 @@ def snapshot(spec: AssignmentSpec, known: dict[store.MemoKey, list], *, scope: s
         else:
             corpus.cases[key] = cases
             made = driver.remembered_calls(key)
-            as_lists = None if made is None else [[c.fn, tuple(c.args), dict(c.kwargs)] for c in made]
-            if as_lists is not None and store.storable(as_lists, root) == "":
-                corpus.calls[key] = as_lists  # else replays of this test call one by one
+            if made is not None and store.calls_storable(made, root):
+                corpus.calls[key] = made  # else replays of this test call one by one
     reference = assignment_reference(spec.public_dir, spec.id, spec.student_file)
     if scope == FULL and reference is not None:
         for key, value in reference.answers(driver.answer_keys(list(corpus.cases))).items():

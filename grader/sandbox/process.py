@@ -277,54 +277,22 @@ class Worker:
             return self._dead(f"could not send the call: {exc}")
         return self._receive(timeout_s, started=time.monotonic(), patience=patience)
 
-    def pipeline(self, frames: list[bytes], timeout_for: Callable[[int], tuple[float, Callable[[], float]]]
-                 ) -> list[Reply]:
-        """Send many calls at once and read their replies in order: the worker serves its
-        frames one after the other, so it never waits on the grader between calls.
+    def pipeline(self, frames: list[bytes], timeout_for: TimeoutFor) -> list[Reply]:
+        """Send many calls at once and read every reply (see :class:`Pipeline`)."""
+        return self.start_pipeline(frames, timeout_for).drain()
 
-        ``frames`` are requests as :func:`request_frame` encodes them. ``timeout_for(i)`` gives
-        the i-th call's first wait and a function giving its whole limit, asked only if the
-        first wait runs out (measuring the reference's time for a limit costs a reference run,
-        which a call answered within the floor never needs). Each reply is read as it arrives, so a call
-        that overruns is timed out, and a crash attributed, exactly as one call alone would be:
-        reading stops at the first timeout, crash or garbled answer (that reply is the last of
-        the list), and the worker is then stopped. One frame per call rather than one for all:
-        a call's boundary is where its time limit, its output and its crash belong.
+    def start_pipeline(self, frames: list[bytes], timeout_for: TimeoutFor) -> Pipeline:
+        """Send many calls at once; their replies are read in order, each when asked for."""
+        return Pipeline(self, frames, timeout_for)
 
-        The frames are written by a thread while this one reads, so neither side can block the
-        other on a full pipe, whatever the sizes of the calls and their answers.
-        """
-        if self._process is None or self._conn is None:
-            return [Reply(kind="crashed", message="the worker is not running")]
-        conn = self._conn
-
-        def write() -> None:
-            try:
-                for frame in frames:
-                    conn.send_bytes(frame)
-            except (OSError, ValueError):
-                pass  # the worker died or was stopped: the reader reports it
-
-        writer = threading.Thread(target=write, name="grader-pipeline", daemon=True)
-        writer.start()
-        replies: list[Reply] = []
-        started = time.monotonic()
-        for index in range(len(frames)):
-            first, whole = timeout_for(index)
-            reply = self._receive(first, started=started, patience=whole)
-            replies.append(reply)
-            started = time.monotonic()
-            if reply.kind in ("timeout", "crashed", "garbled"):
-                self.stop()
-                break
-        writer.join(timeout=5.0)
-        return replies
-
-    def _receive(self, timeout_s: float, *, started: float, patience: Callable[[], float] | None = None) -> Reply:
+    def _receive(self, timeout_s: float, *, started: float, patience: Callable[[], float] | None = None,
+                 from_started: bool = False) -> Reply:
         """The next reply within ``timeout_s`` (or, when that runs out and ``patience`` is
-        given, within ``patience()`` seconds of ``started`` in all)."""
+        given, within ``patience()`` seconds of ``started`` in all). ``from_started``: the first
+        wait also counts from ``started`` (a pipelined call, which began before it was asked for)."""
         try:
-            ready = self._conn.poll(max(timeout_s, 0.0))
+            first = timeout_s - (time.monotonic() - started) if from_started else timeout_s
+            ready = self._conn.poll(max(first, 0.0))
             if not ready and patience is not None:
                 timeout_s = patience()
                 ready = self._conn.poll(max(timeout_s - (time.monotonic() - started), 0.0))
@@ -375,3 +343,98 @@ class Worker:
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+
+# Gives the i-th pipelined call's first wait and a function giving its whole limit.
+TimeoutFor = Callable[[int], tuple[float, Callable[[], float]]]
+
+
+class Pipeline:
+    """Calls sent to a worker at once, their replies read in order, each when asked for.
+
+    The worker serves its frames one after the other, so it never waits on the grader between
+    calls, and the grader's own work on one reply (a test body's oracle and comparison)
+    overlaps the worker's on the next. ``frames`` are requests as :func:`request_frame`
+    encodes them. ``timeout_for(i)`` gives the i-th call's first wait and a function giving its
+    whole limit, asked only if the first wait runs out (measuring the reference's time for a
+    limit costs a reference run, which a call answered within the floor never needs).
+
+    Each reply is read on its own, so a call that overruns is timed out, and a crash
+    attributed, as one call alone would be: reading stops at the first timeout, crash or
+    garbled answer (the last reply read), and the worker is then stopped. A call's clock
+    starts when the reply before it was read, since the worker began it no later than that:
+    a reply read late (the grader was busy) may give its call more than its limit, never less.
+    One frame per call rather than one for all: a call's boundary is where its time limit,
+    its output and its crash belong.
+
+    The frames are written by a thread while this one reads, so neither side can block the
+    other on a full pipe, whatever the sizes of the calls and their answers. Before the worker
+    is given anything else, every reply must have been read (:meth:`drain`).
+    """
+
+    def __init__(self, worker: Worker, frames: list[bytes], timeout_for: TimeoutFor) -> None:
+        self._worker = worker
+        self._timeout_for = timeout_for
+        self._count = len(frames)
+        self._read = 0
+        self._conn = worker._conn
+        self.ended = False  # every reply read, or reading stopped at a timeout or crash
+        self._first: Reply | None = None
+        self._writer: threading.Thread | None = None
+        if not frames:
+            self.ended = True
+            return
+        if worker._process is None or self._conn is None:
+            self._first, self.ended = Reply(kind="crashed", message="the worker is not running"), True
+            return
+        conn = self._conn
+
+        def write() -> None:
+            try:
+                for frame in frames:
+                    conn.send_bytes(frame)
+            except (OSError, ValueError):
+                pass  # the worker died or was stopped: the reader reports it
+
+        self._writer = threading.Thread(target=write, name="grader-pipeline", daemon=True)
+        self._writer.start()
+        self._started = time.monotonic()
+
+    @property
+    def position(self) -> int:
+        """How many replies have been read."""
+        return self._read
+
+    def next(self) -> Reply | None:
+        """The next call's reply, waiting for it within its limit; None once the pipeline ended."""
+        if self._first is not None:
+            first, self._first = self._first, None
+            self._read += 1
+            return first
+        if self.ended:
+            return None
+        if self._worker._conn is not self._conn:  # the worker was stopped meanwhile
+            return self._end(Reply(kind="crashed", message="the worker was stopped"))
+        wait, whole = self._timeout_for(self._read)
+        reply = self._worker._receive(wait, started=self._started, patience=whole, from_started=True)
+        self._read += 1
+        self._started = time.monotonic()
+        if reply.kind in ("timeout", "crashed", "garbled"):
+            self._worker.stop()
+            return self._end(reply)
+        if self._read == self._count:
+            self._end(None)
+        return reply
+
+    def drain(self) -> list[Reply]:
+        """Read every reply not read yet (stopping at a timeout or crash, as :meth:`next`)."""
+        replies: list[Reply] = []
+        while (reply := self.next()) is not None:
+            replies.append(reply)
+        return replies
+
+    def _end(self, reply: Reply | None) -> Reply | None:
+        self.ended = True
+        if self._writer is not None:
+            self._writer.join(timeout=5.0)
+        return reply
