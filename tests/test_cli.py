@@ -6,7 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from grader.cli import main
 
@@ -98,3 +101,36 @@ def test_jobs_default_to_the_cores_and_can_be_set(tmp_path, monkeypatch):
     assert main(["check", str(REFERENCE), "--course", str(COURSE), "--jobs", "2", "--no-html"]) == 0
     assert main(["grade", str(REFERENCE), "--course", str(COURSE), "--jobs", "0"]) == 2
     assert seen == [7, 2]
+
+
+def _processes_marked(mark: str) -> list[int]:
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
+def test_a_grading_process_ends_with_its_output_written_and_its_fork_server_gone(tmp_path):
+    """``python -m grader grade`` leaves without tearing down its interpreter and kills its
+    fork server (grader/__main__.py): the JSON is whole, the report flushed, the exit status the
+    command's, and no process of its own (the fork server) outlives it."""
+    out, log = tmp_path / "grade.json", tmp_path / "stdout.txt"
+    mark = f"GRADER_TEST_MARK_{os.getpid()}_{time.monotonic_ns()}"
+    env = dict(os.environ, NO_COLOR="1", **{mark: "1"})
+    with log.open("w") as stdout:  # a file, not a pipe: returning does not wait for the server
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(REFERENCE), "--course", str(COURSE),
+                               "--json", str(out)], env=env, cwd=tmp_path, timeout=300, stdout=stdout,
+                              stderr=subprocess.STDOUT)
+    assert done.returncode == 0, log.read_text()
+    assert _processes_marked(mark) == []
+    data = json.loads(out.read_text())
+    assert data["score"] == data["max_score"] > 0
+    assert "toy" in log.read_text()  # the report itself, flushed before the process left
+    bad = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "none"), "--course", str(COURSE)],
+                         env=env, cwd=tmp_path, timeout=300, capture_output=True, text=True)
+    assert bad.returncode == 2 and "no such submission" in bad.stderr

@@ -43,3 +43,26 @@ def warm() -> None:
         forkserver.ensure_running()
     except (SandboxError, OSError, ValueError):
         pass
+
+
+def stop() -> None:
+    """Kill the fork server this process started (every worker has been stopped by now).
+
+    Left alone, the server notices the grader's exit and then tears down its own interpreter,
+    torch included: most of a second during which the grader's standard streams, which it
+    inherited, stay open, so whatever runs the grader (a shell pipeline, a platform's harness,
+    ``subprocess.run``) waits on them."""
+    import os
+    import signal
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if not pid:
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError, PermissionError, OSError):
+        pass
+    server._forkserver_pid = None
