@@ -87,7 +87,10 @@ def main() -> None:
     base_env.pop("GRADER_COURSE", None)
 
     def env_for(engine: Path) -> dict[str, str]:
-        return {**base_env, "PYTHONPATH": str(engine)}
+        # A cache of its own per engine: engines of two corpus formats would replace each
+        # other's files at every run, and every grading would search.
+        cache = work / f"cache-{engines.index(engine)}"
+        return {**base_env, "PYTHONPATH": str(engine), "GRADER_CACHE_DIR": str(cache)}
 
     current = engines[-1]
     sys.path.insert(0, str(current))
@@ -114,9 +117,10 @@ def main() -> None:
             cmd += ["--json", str(outputs[name])]
     engine_of = {name: next((e for e in engines if f"[{'.' if e == ROOT else e}]" in name), current) for name in modes}
 
-    # The lazily built cache corpus: one grading with the current engine, before timing.
-    subprocess.run(modes[f"grade [{'.' if current == ROOT else current}]"], env=env_for(current), check=True,
-                   capture_output=True, cwd=work)
+    # The lazily built cache corpus: one grading with each engine, before timing.
+    for engine in engines:
+        subprocess.run(modes[f"grade [{'.' if engine == ROOT else engine}]"], env=env_for(engine), check=True,
+                       capture_output=True, cwd=work)
     for engine in engines:  # which grader each run imports (not the checkout's, by accident)
         where = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], env=env_for(engine),
                                cwd=work, capture_output=True, text=True).stdout.strip()
