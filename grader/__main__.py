@@ -17,8 +17,8 @@ if _command in _FORKS_WORKERS:
     # the wait. The fork server is killed rather than left to tear itself down, and this
     # process runs its exit handlers (logging, multiprocessing's temporary folders) and then
     # leaves without tearing down its interpreter (torch's modules, the grading memo): about a
-    # second in all. Everything the command writes is written and closed by now (every file
-    # is written under ``with`` or by grader.atomic).
+    # second in all. Everything these commands write is written and closed by now (files under
+    # ``with`` or by grader.atomic, the batch's database under ``with Store``).
     import atexit
     import os
 

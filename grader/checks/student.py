@@ -169,9 +169,9 @@ class Prefetched:
         return self._worker.call(fn, args, kwargs, timeout_s, op=op, patience=patience)
 
     def stop(self) -> None:
-        self._ready.clear()
         self._worker.stop()
         self.settle()  # the pipeline sees the stopped worker and ends
+        self._ready.clear()  # later calls go to a fresh worker
 
 
 class Student:

@@ -31,6 +31,7 @@ import torch
 
 from grader.checks.built import BuildSpec
 from grader.sandbox import wire
+from grader.sandbox.process import request_frame
 
 MAGIC = b"grader-corpus 1\n"
 FORMAT = 2  # 2: calls as request frames
@@ -158,8 +159,6 @@ def _calls_node(calls: list[tuple[str, bytes]], root: Path) -> dict[str, Any]:
 
 
 def _calls_from(node: Any, root: Path) -> list[tuple[str, bytes]]:
-    from grader.sandbox.process import request_frame
-
     if not isinstance(node, dict):
         raise CorpusError("a call list is not a mapping")
     if "calls" in node:

@@ -16,7 +16,6 @@ import torch
 
 _MAX_DEPTH = 3
 _MAX_REPORTED = 5
-_POSITIONAL = "\x00"  # a label prefix no parameter name has: positional argument i is "\x00i"
 
 
 def _names(fn: Any, n_args: int, kwargs: dict[str, Any]) -> list[str]:
@@ -29,43 +28,47 @@ def _names(fn: Any, n_args: int, kwargs: dict[str, Any]) -> list[str]:
     return [params[i].name if i < len(params) else f"args[{i}]" for i in range(n_args)]
 
 
-def _collect(label: str, value: Any, out: list[tuple[str, Any, Any]], depth: int) -> None:
+def _collect(root: int | str, label: str, value: Any, out: list[tuple[int | str, str, Any, Any]], depth: int) -> None:
+    """Copies of what ``value`` holds, each with its argument (``root``: a positional index or
+    a keyword) and where inside it sits (``label``: ``""``, ``"[1][0]"``)."""
     if isinstance(value, torch.Tensor):
-        out.append((label, value, value.detach().clone()))
+        out.append((root, label, value, value.detach().clone()))
     elif depth < _MAX_DEPTH and isinstance(value, (list, tuple)):
         if isinstance(value, list):
-            out.append((label, value, len(value)))
+            out.append((root, label, value, len(value)))
         for i, item in enumerate(value):
-            _collect(f"{label}[{i}]", item, out, depth + 1)
+            _collect(root, f"{label}[{i}]", item, out, depth + 1)
     elif depth < _MAX_DEPTH and isinstance(value, dict):
         for key, item in value.items():
-            _collect(f"{label}[{key!r}]", item, out, depth + 1)
+            _collect(root, f"{label}[{key!r}]", item, out, depth + 1)
 
 
 def snapshot(fn: Any, args: list[Any], kwargs: dict[str, Any]) -> Snapshot:
     """What the call gets, with a copy of it: a tensor's clone, a list's length."""
-    out: list[tuple[str, Any, Any]] = []
+    out: list[tuple[int | str, str, Any, Any]] = []
     for i, value in enumerate(args):
-        _collect(f"{_POSITIONAL}{i}", value, out, 0)
+        _collect(i, "", value, out, 0)
     for name, value in kwargs.items():
-        _collect(name, value, out, 0)
+        _collect(name, "", value, out, 0)
     return Snapshot(fn, len(args), kwargs, out)
 
 
 class Snapshot:
-    """The copies :func:`snapshot` took. Positional arguments are labelled by their index until
-    a change is reported: the parameter names (``inspect.signature``, the costliest part of a
-    snapshot) are looked up only then."""
+    """The copies :func:`snapshot` took. A positional argument is known by its index until a
+    change is reported: the parameter names (``inspect.signature``, the costliest part of a
+    snapshot) are looked up only then, once."""
 
-    def __init__(self, fn: Any, n_args: int, kwargs: dict[str, Any], copies: list[tuple[str, Any, Any]]) -> None:
+    def __init__(self, fn: Any, n_args: int, kwargs: dict[str, Any],
+                 copies: list[tuple[int | str, str, Any, Any]]) -> None:
         self.fn, self.n_args, self.kwargs, self.copies = fn, n_args, kwargs, copies
+        self._names: list[str] | None = None
 
-    def label(self, raw: str) -> str:
-        if not raw.startswith(_POSITIONAL):
-            return raw
-        index, _, rest = raw[len(_POSITIONAL):].partition("[")
-        names = _names(self.fn, self.n_args, self.kwargs)
-        return names[int(index)] + ("[" + rest if rest else "")
+    def label(self, root: int | str, inside: str) -> str:
+        if isinstance(root, str):
+            return root + inside
+        if self._names is None:
+            self._names = _names(self.fn, self.n_args, self.kwargs)
+        return self._names[root] + inside
 
 
 def _first_difference(now: torch.Tensor, before: torch.Tensor) -> dict[str, Any] | None:
@@ -91,10 +94,10 @@ def _first_difference(now: torch.Tensor, before: torch.Tensor) -> dict[str, Any]
 def changes(before: Snapshot) -> list[dict[str, Any]]:
     """What the call changed, as plain data for the reply (at most a few entries)."""
     found: list[dict[str, Any]] = []
-    for raw, obj, copy in before.copies:
+    for root, inside, obj, copy in before.copies:
         if isinstance(obj, list):
             if len(obj) != copy:
-                found.append({"argument": before.label(raw),
+                found.append({"argument": before.label(root, inside),
                               "what": f"the list's length changed from {copy} to {len(obj)}"})
         else:
             try:
@@ -102,7 +105,7 @@ def changes(before: Snapshot) -> list[dict[str, Any]]:
             except RuntimeError as exc:  # a tensor the student made unreadable (resized storage, ...)
                 diff = {"what": f"it can no longer be read ({exc})"[:200]}
             if diff is not None:
-                found.append({"argument": before.label(raw), **diff})
+                found.append({"argument": before.label(root, inside), **diff})
         if len(found) >= _MAX_REPORTED:
             break
     return found

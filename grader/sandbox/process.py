@@ -378,16 +378,12 @@ class Pipeline:
         self._count = len(frames)
         self._read = 0
         self._conn = worker._conn
-        self.ended = False  # every reply read, or reading stopped at a timeout or crash
-        self._first: Reply | None = None
+        self.ended = not frames  # every reply read, or reading stopped at a timeout or crash
         self._writer: threading.Thread | None = None
-        if not frames:
-            self.ended = True
-            return
-        if worker._process is None or self._conn is None:
-            self._first, self.ended = Reply(kind="crashed", message="the worker is not running"), True
-            return
+        self._started = time.monotonic()
         conn = self._conn
+        if self.ended or conn is None:
+            return  # no frames, or no worker: next() says so
 
         def write() -> None:
             try:
@@ -398,7 +394,6 @@ class Pipeline:
 
         self._writer = threading.Thread(target=write, name="grader-pipeline", daemon=True)
         self._writer.start()
-        self._started = time.monotonic()
 
     @property
     def position(self) -> int:
@@ -407,14 +402,11 @@ class Pipeline:
 
     def next(self) -> Reply | None:
         """The next call's reply, waiting for it within its limit; None once the pipeline ended."""
-        if self._first is not None:
-            first, self._first = self._first, None
-            self._read += 1
-            return first
         if self.ended:
             return None
-        if self._worker._conn is not self._conn:  # the worker was stopped meanwhile
-            return self._end(Reply(kind="crashed", message="the worker was stopped"))
+        if self._conn is None or self._worker._conn is not self._conn:  # none, or stopped meanwhile
+            self._read += 1
+            return self._end(Reply(kind="crashed", message="the worker is not running"))
         wait, whole = self._timeout_for(self._read)
         reply = self._worker._receive(wait, started=self._started, patience=whole, from_started=True)
         self._read += 1
