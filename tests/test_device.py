@@ -291,6 +291,65 @@ def test_a_real_worker_runs_the_meta_check(tmp_path: Path):
     assert plain.kind == "value" and isinstance(plain.value, torch.Tensor)  # on the CPU the values are right
 
 
+BROAD_META = """
+import sys
+import torch
+import torch.nn.functional as F
+
+def layers(x, W, b):
+    # elementwise references, reductions, convolutions, pooling, an LSTM cell, top-k
+    h = torch.sigmoid(x @ W.T + b) * torch.tanh(x @ W.T) - (x @ W.T).exp().log1p()
+    h = torch.where(h > 0, h, -h).clamp(min=0).softmax(-1).log_softmax(-1)
+    img = x.reshape(1, 1, 3, 4)
+    c = F.conv2d(img, torch.ones(2, 1, 2, 2, dtype=x.dtype, device=x.device), padding=1)
+    c = F.max_pool2d(F.conv_transpose2d(c, torch.ones(2, 1, 2, 2, dtype=x.dtype, device=x.device)), 2)
+    hx, cx = torch.lstm_cell(x[:, :2], (x[:, :3], x[:, :3]), torch.ones(12, 2, dtype=x.dtype, device=x.device),
+                             torch.ones(12, 3, dtype=x.dtype, device=x.device))
+    bce = F.binary_cross_entropy_with_logits(h, torch.sigmoid(h))
+    return h.sum() + c.mean() + hx.var() + cx.abs().sqrt().sum() + bce + torch.topk(h, 2).values.sum()
+
+def dynamo_imported():
+    return "torch._dynamo" in sys.modules
+"""
+
+
+def test_meta_checks_run_without_torch_dynamo_in_the_worker(tmp_path: Path):
+    # The fork server boots without torch._dynamo (grader.sandbox.dynamo_stub): a meta run
+    # that imported it anyway would cost a second and meet the call tracers (meta.warm_up).
+    (tmp_path / "student.py").write_text(BROAD_META)
+    worker = Worker(str(tmp_path / "student.py"), "student", import_timeout_s=60)
+    assert worker.start().kind == "value"
+    try:
+        report = worker.call("layers", _args(), {}, 30, op="meta")
+        plain = worker.call("layers", _args(), {}, 30)
+        imported = worker.call("dynamo_imported", [], {}, 30)
+    finally:
+        worker.stop()
+    assert report.kind == "value" and report.value["status"] == "returned", report.value
+    assert judge_meta_run("layers", report.value) is None
+    assert plain.kind == "value" and torch.isfinite(plain.value)
+    assert imported.kind == "value" and imported.value is False
+
+
+def test_the_dynamo_stand_in_covers_wrappers_made_before_and_after_it():
+    code = textwrap.dedent("""
+        import sys, torch
+        before = torch._disable_dynamo(lambda x: x + 1)
+        from grader.sandbox import dynamo_stub
+        count = dynamo_stub.install()
+        assert dynamo_stub.install() == 0  # once only
+        after = torch._disable_dynamo(lambda x: x * 2)
+        partial = torch._disable_dynamo(recursive=False)(lambda x: x - 1)
+        x = torch.ones(2, device="meta")
+        y = torch.add(x, x).sigmoid()
+        assert before(1) == 2 and after(2) == 4 and partial(3) == 2 and y.device.type == "meta"
+        print(count, "torch._dynamo" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    count, imported = out.stdout.split()
+    assert int(count) > 100 and imported == "False", out.stderr[-2000:]
+
+
 def test_the_command_line_takes_cuda_n_and_refuses_other_devices(tmp_path: Path):
     from click.testing import CliRunner
 

@@ -3,7 +3,7 @@
 multiprocessing's fork server imports torch once; each worker then forks in milliseconds.
 This module imports nothing heavier than multiprocessing, so ``python -m grader grade`` can
 start the server before it imports torch itself (:func:`warm`), and the server's boot
-(seconds: torch, numpy, ``torch._dynamo``) overlaps the grader's own start instead of
+(seconds: torch, numpy, the meta-device warm-up) overlaps the grader's own start instead of
 following it.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 from grader.errors import SandboxError
 
-# torch._dynamo: the first meta-device operation imports it (grader.sandbox.meta.warm_up)
-PRELOAD = ["torch", "numpy", "torch._dynamo", "grader.sandbox.worker"]
+# server_boot: meta-device operations warmed up without torch._dynamo (grader.sandbox.dynamo_stub)
+PRELOAD = ["torch", "numpy", "grader.sandbox.server_boot", "grader.sandbox.worker"]
 _context: Any = None
 
 

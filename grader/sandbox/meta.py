@@ -37,10 +37,11 @@ MAX_CREATED = 5
 def warm_up() -> None:
     """Run one meta operation before the worker installs its call tracers.
 
-    The first meta operation imports parts of torch (``torch._dynamo``) that read names such
-    as ``torch.ops.aten.lstm.input``, which the tracers replace with stand-ins lacking those
-    attributes. Done first, meta works whatever an assignment forbids; the fork server
-    preloads ``torch._dynamo`` (:data:`grader.sandbox.fork_server.PRELOAD`), so this is free."""
+    The first meta operations import parts of torch lazily (shape reasoning, and without
+    :mod:`grader.sandbox.dynamo_stub` ``torch._dynamo``) that read names such as
+    ``torch.ops.aten.lstm.input``, which the tracers replace with stand-ins lacking those
+    attributes. Done first, meta works whatever an assignment forbids; the fork server runs
+    it at its boot (:mod:`grader.sandbox.server_boot`), so in a worker this is free."""
     x = torch.ones(2, 3, device="meta")
     (x @ x.T + torch.ones(2, device="meta")).sigmoid().sum()
 
