@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import hashlib
+import json
 import sys
 import sysconfig
 from collections.abc import Iterable
@@ -54,9 +55,9 @@ def _installed_dirs() -> tuple[Path, ...]:
     return tuple(Path(paths[k]).resolve() for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
 
 
-def _imported_names(path: Path) -> set[str]:
+def _parsed_imports(source: bytes) -> set[str]:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        tree = ast.parse(source.decode("utf-8", errors="replace"))
     except SyntaxError:
         return set()
     names: set[str] = set()
@@ -69,6 +70,64 @@ def _imported_names(path: Path) -> set[str]:
     return names
 
 
+MEMO_ENTRIES = 4096
+
+
+class ImportMemo:
+    """What each source text imports, by the digest of the text, kept in the grader's cache.
+
+    Parsing the suites and their helpers is most of a corpus fingerprint's cost (a fifth of a
+    second per submission, in every fresh grading process); a text's imports never change, so
+    they are parsed once per machine. Keyed by content, a memo can only be missing an entry,
+    never wrong about an edited file; one that cannot be read is ignored and written afresh.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.names: dict[str, list[str]] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict):
+            self.names = {k: v for k, v in data.items()
+                          if isinstance(k, str) and isinstance(v, list) and all(isinstance(n, str) for n in v)}
+
+    def imports(self, path: Path) -> set[str]:
+        try:
+            source = path.read_bytes()
+        except OSError:
+            return set()
+        key = hashlib.sha256(source).hexdigest()
+        self.used.add(key)
+        if key not in self.names:
+            self.names[key] = sorted(_parsed_imports(source))
+            self.dirty = True
+        return set(self.names[key])
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        from grader.atomic import write_atomically
+
+        if len(self.names) > MEMO_ENTRIES:  # every edit of a suite adds one: forget the unused
+            self.names = {k: v for k, v in self.names.items() if k in self.used}
+        try:
+            write_atomically(self.path, json.dumps(self.names, sort_keys=True))
+            self.dirty = False
+        except OSError:
+            pass  # a read-only cache: the next process parses again
+
+
+def import_memo() -> ImportMemo:
+    from grader.user_cache import cache_root
+
+    version = f"{sys.version_info[0]}{sys.version_info[1]}"
+    return ImportMemo(cache_root() / "imports" / f"py{version}.json")
+
+
 def helper_modules(sources: Iterable[Path]) -> list[Path]:
     """The files of the modules ``sources`` import (and those import, ...) that neither Python,
     an installed package nor the grader provides: a course's own helpers, wherever they lie.
@@ -77,6 +136,7 @@ def helper_modules(sources: Iterable[Path]) -> list[Path]:
     asked), so nothing is imported here; their versions are in the digests of what installs them.
     """
     installed = _installed_dirs()
+    memo = import_memo()
     seen: set[Path] = set()
     todo = [p.resolve() for p in sources if p.suffix == ".py"]
     found: list[Path] = []
@@ -85,7 +145,7 @@ def helper_modules(sources: Iterable[Path]) -> list[Path]:
         if source in seen:
             continue
         seen.add(source)
-        for name in sorted(_imported_names(source)):
+        for name in sorted(memo.imports(source)):
             module = sys.modules.get(name)
             file = getattr(module, "__file__", None) if module is not None else None
             if not file:
@@ -97,6 +157,7 @@ def helper_modules(sources: Iterable[Path]) -> list[Path]:
                 continue
             found.append(path)
             todo.append(path)
+    memo.save()
     return sorted(set(found))
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,41 @@ def test_a_helper_module_change_invalidates(tmp_path, monkeypatch):
     before = _print(root, scope=fingerprint.VISIBLE)
     (helpers / "corpus_test_helper.py").write_text("WIDTH = 4\n")
     assert _print(root, scope=fingerprint.VISIBLE) != before
+
+
+def test_the_import_memo_parses_a_text_once_and_never_hides_an_edit(tmp_path, monkeypatch):
+    from grader import digests
+
+    monkeypatch.setenv(use.CACHE_ENV, str(tmp_path / "cache"))
+    parsed: list[bytes] = []
+    real = digests._parsed_imports
+    monkeypatch.setattr(digests, "_parsed_imports", lambda source: parsed.append(source) or real(source))
+    root = _course_copy(tmp_path)
+    first = _print(root, scope=fingerprint.VISIBLE)
+    memo = tmp_path / "cache" / "imports"
+    assert parsed and list(memo.glob("*.json"))
+    count = len(parsed)
+    assert _print(root, scope=fingerprint.VISIBLE) == first and len(parsed) == count  # from the memo
+    # An edit is a new text: parsed, and the helper it now imports joins the fingerprint.
+    helpers = tmp_path / "helpers"
+    helpers.mkdir()
+    (helpers / "corpus_memo_helper.py").write_text("WIDTH = 3\n")
+    monkeypatch.syspath_prepend(str(helpers))
+    module = types.ModuleType("corpus_memo_helper")  # as if the suite had imported it
+    module.__file__ = str(helpers / "corpus_memo_helper.py")
+    monkeypatch.setitem(sys.modules, "corpus_memo_helper", module)
+    suite = root / "assignments" / "iou" / "suite.py"
+    suite.write_text(suite.read_text().replace("from __future__ import annotations\n",
+                                               "from __future__ import annotations\nimport corpus_memo_helper\n", 1))
+    edited = _print(root, scope=fingerprint.VISIBLE)
+    assert edited != first and len(parsed) > count
+    (helpers / "corpus_memo_helper.py").write_text("WIDTH = 4\n")
+    assert _print(root, scope=fingerprint.VISIBLE) not in (first, edited)
+    # A memo that cannot be read is ignored (the same fingerprint) and written afresh.
+    for file in memo.glob("*.json"):
+        file.write_text("{not json")
+    assert _print(root, scope=fingerprint.VISIBLE) not in (first, edited)
+    assert all(isinstance(json.loads(f.read_text()), dict) for f in memo.glob("*.json"))
 
 
 def test_the_seed_invalidates(tmp_path):

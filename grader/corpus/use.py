@@ -18,7 +18,6 @@ written afresh. ``GradeOptions(corpus=False)`` (``--no-corpus``) neither reads n
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,16 +28,9 @@ from grader.checks.time_budget import assignment_reference
 from grader.corpus import store
 from grader.corpus.fingerprint import FULL, VISIBLE, course_root_of, fingerprint, scope_tests
 from grader.spec.model import AssignmentSpec, seed_for_test
+from grader.user_cache import CACHE_ENV, cache_root  # noqa: F401  (CACHE_ENV: named here for callers)
 
-CACHE_ENV = "GRADER_CACHE_DIR"
 SHIPPED = "corpus"
-
-
-def cache_root() -> Path:
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dl-grader"
 
 
 def cache_dir(course_root: Path) -> Path:
@@ -96,11 +88,12 @@ def prepare(spec: AssignmentSpec, *, seed: int, device: str) -> _Loaded | None:
     loaded = _loaded[index] = _Loaded()
     reference = assignment_reference(spec.public_dir, spec.id, spec.student_file)
     for scope in _scopes(spec, root):
-        expected = fingerprint(spec, seed=seed, device=device, scope=scope, root=root)
+        expected = None  # computed for the first file there is (it reads every suite file)
         for folder in (root / SHIPPED, cache_dir(root)):
             path = folder / file_name(spec.id, device, scope)
             if not path.is_file():
                 continue
+            expected = expected or fingerprint(spec, seed=seed, device=device, scope=scope, root=root)
             try:
                 corpus = store.read(path, root, fingerprint=expected)
             except store.CorpusError as exc:
