@@ -45,6 +45,8 @@ def clean_text(value: Any, *, limit: int = DEFAULT_LIMIT) -> str:
     ``bytes`` are decoded as UTF-8 with undecodable bytes escaped; anything else that is not
     a ``str`` is shown by ``str()`` (and a hostile ``__str__`` by its type name).
     """
+    if type(value) is str and value.isascii() and value.isprintable() and (limit < 0 or len(value) <= limit):
+        return value  # nothing to escape, cut or convert: most names and keys, at every reply
     if isinstance(value, (bytes, bytearray, memoryview)):
         text = bytes(value).decode("utf-8", errors="backslashreplace")
     elif isinstance(value, str):

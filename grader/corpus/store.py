@@ -99,8 +99,11 @@ def _unpack(value: Any, root: Path) -> Any:
             dense, shape, stride, requires_grad = value[_TENSOR]
             if not isinstance(dense, torch.Tensor) or list(dense.shape) != shape:
                 raise CorpusError("a tensor entry does not match its shape")
-            out = torch.empty_strided(shape, stride, dtype=dense.dtype, device=dense.device)
-            out.copy_(dense)
+            if list(dense.stride()) == stride:  # the decoded tensor is fresh: no second copy
+                out = dense
+            else:
+                out = torch.empty_strided(shape, stride, dtype=dense.dtype, device=dense.device)
+                out.copy_(dense)
             return out.requires_grad_(bool(requires_grad))
         return {k: _unpack(v, root) for k, v in value.items()}
     if kind is BuildSpec:

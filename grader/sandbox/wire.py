@@ -57,6 +57,8 @@ _DTYPES: dict[str, torch.dtype] = {
     "bool": torch.bool,
 }
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
+_PLAIN = frozenset({int, float, bool, type(None)})
+_ITEMSIZE = {d: torch.empty((), dtype=d).element_size() for d in _DTYPES.values()}
 
 
 class WireError(Exception):
@@ -148,42 +150,46 @@ class _Decoder:
         self.device = device
         self.allow_build = allow_build
         self.untrusted = untrusted
+        # What decodes to itself: a list of only these is the parsed list (fresh from JSON).
+        self.plain = _PLAIN if untrusted else _PLAIN | {str}
 
     def tensor(self, spec: Any) -> torch.Tensor:
-        if not (isinstance(spec, list) and len(spec) == 5):
+        if not (type(spec) is list and len(spec) == 5):
             raise WireError("bad tensor marker")
         dtype_name, shape, device, offset, nbytes = spec
-        dtype = _DTYPES.get(dtype_name) if isinstance(dtype_name, str) else None
+        dtype = _DTYPES.get(dtype_name) if type(dtype_name) is str else None
         if dtype is None:
             raise WireError(f"unknown dtype {dtype_name!r}")
-        if not (isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape)):
+        if not (type(shape) is list and all(type(s) is int and s >= 0 for s in shape)):
             raise WireError("bad tensor shape")
         if not (type(offset) is int and type(nbytes) is int and 0 <= offset and 0 <= nbytes):
             raise WireError("bad tensor extent")
         if offset + nbytes > len(self.body):
             raise WireError("tensor extends past the frame")
-        numel = math.prod(shape)
-        itemsize = torch.empty((), dtype=dtype).element_size()
-        if numel * itemsize != nbytes:
+        if math.prod(shape) * _ITEMSIZE[dtype] != nbytes:
             raise WireError(f"tensor of shape {shape} and dtype {dtype_name} cannot hold {nbytes} bytes")
         if nbytes:
-            flat = torch.frombuffer(bytearray(self.body[offset:offset + nbytes]), dtype=dtype)
+            t = torch.frombuffer(bytearray(self.body[offset:offset + nbytes]), dtype=dtype).reshape(shape)
         else:
-            flat = torch.empty(0, dtype=dtype)
-        t = flat.reshape(shape)
+            t = torch.empty(shape, dtype=dtype)
         target = self.device if self.device is not None else _checked_device(device)
         return t.to(target) if target != "cpu" else t
 
     def decode(self, node: Any, depth: int = 0) -> Any:
+        # Dispatch on the exact type: JSON gives only these, and this runs for every node of
+        # every reply and corpus file.
+        kind = type(node)
+        if kind is str:
+            return clean_text(node, limit=UNTRUSTED_STRING_LIMIT) if self.untrusted else node
+        if kind is int or kind is float or kind is bool or node is None:
+            return node
         if depth > MAX_DEPTH:
             raise WireError("value nested too deeply")
-        if isinstance(node, str):
-            return clean_text(node, limit=UNTRUSTED_STRING_LIMIT) if self.untrusted else node
-        if node is None or isinstance(node, (bool, int, float)):
-            return node
-        if isinstance(node, list):
+        if kind is list:
+            if self.plain.issuperset(map(type, node)):  # numbers (shapes, strides): as parsed
+                return node
             return [self.decode(v, depth + 1) for v in node]
-        if isinstance(node, dict):
+        if kind is dict:
             if len(node) == 1:
                 ((key, payload),) = node.items()
                 if key.startswith("$"):
@@ -191,7 +197,7 @@ class _Decoder:
             if any(k.startswith("$") for k in node):
                 raise WireError("unknown marker in a mapping")
             return {self.decode(k, depth + 1): self.decode(v, depth + 1) for k, v in node.items()}
-        raise WireError(f"unexpected JSON node {type(node).__name__}")
+        raise WireError(f"unexpected JSON node {kind.__name__}")
 
     def marker(self, key: str, payload: Any, depth: int) -> Any:
         if key == "$t":
