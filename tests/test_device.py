@@ -350,6 +350,20 @@ def test_the_dynamo_stand_in_covers_wrappers_made_before_and_after_it():
     assert int(count) > 100 and imported == "False", out.stderr[-2000:]
 
 
+def test_a_failing_boot_step_does_not_stop_the_fork_server():
+    # multiprocessing's server dies of a preload raising anything but ImportError.
+    code = textwrap.dedent("""
+        from grader.sandbox import dynamo_stub
+        def broken():
+            raise RuntimeError("a torch this stand-in does not know")
+        dynamo_stub.install = broken
+        import grader.sandbox.server_boot
+        print("booted")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.stdout.strip() == "booted", out.stderr[-2000:]
+
+
 def test_the_command_line_takes_cuda_n_and_refuses_other_devices(tmp_path: Path):
     from click.testing import CliRunner
 
