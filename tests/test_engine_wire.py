@@ -106,3 +106,22 @@ def test_deep_nesting_is_refused_not_a_crash():
     raw = deep.encode()
     with pytest.raises(WireError):
         decode(struct.pack(">I", len(raw)) + raw)
+
+
+@pytest.mark.parametrize("leaf", [1, "s", [1, 2], {"k": 1}])
+@pytest.mark.parametrize("untrusted", [False, True])
+def test_the_depth_limit_counts_every_level_to_the_leaf(leaf, untrusted):
+    from grader.sandbox.wire import MAX_DEPTH
+
+    def nested(levels):
+        value = leaf
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    # A leaf sits at the depth of its lists: one more list than the limit allows is refused,
+    # whether the leaf is a number, a string or a list of numbers taken as parsed.
+    within = MAX_DEPTH if not isinstance(leaf, (list, dict)) else MAX_DEPTH - 1
+    assert decode(frame(nested(within)), untrusted=untrusted) == nested(within)
+    with pytest.raises(WireError, match="nested too deeply"):
+        decode(frame(nested(within + 1)), untrusted=untrusted)

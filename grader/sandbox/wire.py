@@ -178,15 +178,17 @@ class _Decoder:
     def decode(self, node: Any, depth: int = 0) -> Any:
         # Dispatch on the exact type: JSON gives only these, and this runs for every node of
         # every reply and corpus file.
+        if depth > MAX_DEPTH:
+            raise WireError("value nested too deeply")
         kind = type(node)
         if kind is str:
             return clean_text(node, limit=UNTRUSTED_STRING_LIMIT) if self.untrusted else node
         if kind is int or kind is float or kind is bool or node is None:
             return node
-        if depth > MAX_DEPTH:
-            raise WireError("value nested too deeply")
         if kind is list:
-            if self.plain.issuperset(map(type, node)):  # numbers (shapes, strides): as parsed
+            # Numbers only (shapes, strides): the parsed list as it is, where its items are
+            # within the depth limit (a non-empty list's items sit one level deeper).
+            if depth < MAX_DEPTH and self.plain.issuperset(map(type, node)):
                 return node
             return [self.decode(v, depth + 1) for v in node]
         if kind is dict:
