@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader import __version__
+from grader.atomic import write_atomically
+from grader.user_cache import cache_root
 
 ENGINE = Path(__file__).resolve().parent
 # The engine's parts that can change a verdict or a score (reports and output formats cannot).
@@ -110,8 +112,6 @@ class ImportMemo:
     def save(self) -> None:
         if not self.dirty:
             return
-        from grader.atomic import write_atomically
-
         if len(self.names) > MEMO_ENTRIES:  # every edit of a suite adds one: forget the unused
             self.names = {k: v for k, v in self.names.items() if k in self.used}
         try:
@@ -122,8 +122,6 @@ class ImportMemo:
 
 
 def import_memo() -> ImportMemo:
-    from grader.user_cache import cache_root
-
     version = f"{sys.version_info[0]}{sys.version_info[1]}"
     return ImportMemo(cache_root() / "imports" / f"py{version}.json")
 

@@ -25,16 +25,12 @@ from typing import Any
 import torch
 
 _DISABLE_ATTR = "__dynamo_disable"  # the attribute torch._compile._disable_dynamo caches on
-installed = 0  # wrappers given the stand-in in this process (read by tests)
 
 
-def _wrapper_code() -> tuple[types.CodeType, int] | None:
-    """The code of ``_disable_dynamo``'s wrapper and the closure slot of its function, where
-    the wrapper still has the shape this module knows: a closure over ``fn`` that caches the
+def _wrapper_code(original: Any) -> tuple[types.CodeType, int] | None:
+    """The code of ``original``'s wrapper and the closure slot of its function, where the
+    wrapper still has the shape this module knows: a closure over ``fn`` that caches the
     disabled function on ``fn.__dynamo_disable``."""
-    original = getattr(getattr(torch, "_compile", None), "_disable_dynamo", None)
-    if original is None:
-        return None
     code = getattr(original(lambda: None), "__code__", None)
     if code is None or "fn" not in code.co_freevars or _DISABLE_ATTR not in code.co_names:
         return None
@@ -52,11 +48,12 @@ def _give_stand_in(fn: Any) -> bool:
 
 
 def install() -> int:
-    """Give every ``_disable_dynamo`` wrapper its function as the disabled one; returns how many."""
-    global installed
-    if getattr(torch._compile._disable_dynamo, "_grader_stand_in", False):
-        return 0  # installed already
-    found = _wrapper_code()
+    """Give every ``_disable_dynamo`` wrapper its function as the disabled one; returns how many
+    (0 where installed already or where torch's wrapper has another shape)."""
+    original = getattr(getattr(torch, "_compile", None), "_disable_dynamo", None)
+    if original is None or getattr(original, "_grader_stand_in", False):
+        return 0
+    found = _wrapper_code(original)
     if found is None:
         return 0
     code, slot = found
@@ -64,7 +61,6 @@ def install() -> int:
     for obj in gc.get_objects():
         if type(obj) is types.FunctionType and obj.__code__ is code and obj.__closure__:
             count += _give_stand_in(obj.__closure__[slot].cell_contents)
-    original = torch._compile._disable_dynamo
 
     @functools.wraps(original)
     def disable_dynamo(fn: Any = None, recursive: bool = True) -> Any:
@@ -77,5 +73,4 @@ def install() -> int:
     disable_dynamo._grader_stand_in = True  # type: ignore[attr-defined]
     torch._compile._disable_dynamo = disable_dynamo
     torch._disable_dynamo = disable_dynamo
-    installed += count
     return count

@@ -8,7 +8,6 @@ replaced names those imports read (:func:`grader.sandbox.meta.warm_up`).
 
 from __future__ import annotations
 
-import torch
 import torch.fx.experimental.symbolic_shapes  # noqa: F401  (sympy: meta shapes import it lazily)
 
 from grader.sandbox import dynamo_stub, meta
